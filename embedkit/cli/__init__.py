@@ -1,0 +1,22 @@
+"""The ``embedkit`` command line: a thin layer that parses options, calls the library and formats results.
+
+Each feature registers its commands from its own module in this package; none of them imports TensorFlow
+or FAISS at import time, so ``embedkit info`` / ``neighbours`` start fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from embedkit.cli import _app
+
+_app.register_all()
+app: typer.Typer = _app.app
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,65 @@
+"""Error types raised by embedkit.
+
+Every error embedkit raises for bad input is an :class:`EmbedkitError` whose message is one line that says
+what was expected and what was received, keras-hub style::
+
+    >>> raise EmbedkitError("`dim` must be a positive integer. Received: dim=-3")
+    Traceback (most recent call last):
+    ...
+    embedkit.errors.EmbedkitError: `dim` must be a positive integer. Received: dim=-3
+
+The CLI prints such messages on one line to stderr and exits with status 1.
+"""
+
+from __future__ import annotations
+
+
+class EmbedkitError(ValueError):
+    """Bad input or state that the user can fix; the message is a single line."""
+
+
+class FormatError(EmbedkitError):
+    """A vectors file is malformed (wrong value count, bad bytes, truncated, ...)."""
+
+
+class UnknownWordError(EmbedkitError, KeyError):
+    """A query word is not in the vocabulary."""
+
+    def __init__(self, word: str, suggestions: list[str] | None = None) -> None:
+        self.word = word
+        self.suggestions = list(suggestions or [])
+        msg = f"Word {word!r} is not in the vocabulary."
+        if self.suggestions:
+            msg += " Close matches: " + ", ".join(self.suggestions[:5]) + "."
+        super().__init__(msg)
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+def check_positive_int(name: str, value: object) -> int:
+    """Return ``value`` if it is a positive int, else raise a one-line :class:`EmbedkitError`.
+
+    >>> check_positive_int("dim", 3)
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise EmbedkitError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return value
+
+
+def check_nonnegative_number(name: str, value: object) -> float:
+    """Return ``value`` as float if it is a finite number >= 0, else raise :class:`EmbedkitError`."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise EmbedkitError(f"`{name}` must be a non-negative number. Received: {name}={value!r}")
+    return float(value)
+
+
+def check_positive_number(name: str, value: object) -> float:
+    """Return ``value`` as float if it is a finite number > 0, else raise :class:`EmbedkitError`."""
+    v = check_nonnegative_number(name, value) if not isinstance(value, bool) else None
+    if v is None or v <= 0:
+        raise EmbedkitError(f"`{name}` must be a positive number. Received: {name}={value!r}")
+    return v
