@@ -1,0 +1,260 @@
+"""CLI: ``neighbours``, ``similarity``, ``analogy``, ``doesnt-match`` and ``index build``.
+
+Nothing heavy is imported at module level: a one-off ``embedkit neighbours surf`` on a native set with a
+built exact index loads neither FAISS nor TensorFlow (the exact index is a memory-mapped ``.npy``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from embedkit.cli._app import app, command, handle_errors
+
+if TYPE_CHECKING:  # pragma: no cover
+    from embedkit.index import VectorIndex
+    from embedkit.vectors import WordVectors
+
+index_app = typer.Typer(no_args_is_help=True, help="Build and check the FAISS index of a vector set.")
+app.add_typer(index_app, name="index")
+
+VectorsOpt = Annotated[
+    Optional[str], typer.Option("--vectors", "-v", help="Vector set name or path (default: the default set).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="NDJSON on stdout: one object per result.")]
+KOpt = Annotated[int, typer.Option("-k", "--k", help="How many results.")]
+ExactOpt = Annotated[bool, typer.Option("--exact", help="Exact (brute-force) search.")]
+ApproxOpt = Annotated[bool, typer.Option("--approx", help="Approximate search (HNSW, or IVF for huge sets).")]
+RestrictOpt = Annotated[
+    Optional[int], typer.Option("--restrict-vocab", help="Search only the first N (most frequent) words.")
+]
+
+
+# -- shared plumbing ----------------------------------------------------------------------------------------
+def _check_k(k: int) -> None:
+    if k <= 0:
+        raise typer.BadParameter(f"must be a positive integer. Received: k={k}", param_hint="-k")
+
+
+def _open(spec: str | None, *, with_index: bool, exact: bool = False, approx: bool = False) -> tuple[
+    WordVectors, VectorIndex | None
+]:
+    """Resolve ``--vectors``, open the set (memory-mapped when native) and its persisted index."""
+    if exact and approx:
+        raise typer.BadParameter("use at most one of --exact and --approx. Received: both", param_hint="--exact")
+    from embedkit.home import resolve_vectors_path
+
+    path = resolve_vectors_path(spec)
+    native = path.is_dir()
+    if native:
+        from embedkit.formats.native import read_native
+
+        wv = read_native(path)
+    else:
+        from embedkit.loading import load_vectors
+
+        wv = load_vectors(path)
+    if len(wv) == 0:
+        from embedkit.errors import EmbedkitError
+
+        raise EmbedkitError(f"Expected a vector set with at least one word. Received: an empty vocabulary in {path}")
+    if not with_index:
+        return wv, None
+    from embedkit.index import VectorIndex, default_kind
+
+    kind = default_kind(len(wv), wv.dim, approx=True if approx else (False if exact else None))
+    if native:
+        return wv, VectorIndex.for_vectors(path, kind, wv=wv, progress=True)
+    typer.echo(
+        f"Note: {path} is not a native set, so its index is built in memory each time; "
+        "`embedkit convert` it to native to keep the index.",
+        err=True,
+    )
+    return wv, VectorIndex.build(wv, kind, progress=True)
+
+
+def _emit_rows(rows: list[dict[str, Any]]) -> None:
+    out = sys.stdout
+    out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    out.flush()
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for i, c in enumerate(columns):
+        table.add_column(c, justify="right" if i != 1 or c.lower() in ("score", "cosine") else "left")
+    for r in rows:
+        table.add_row(*r)
+    Console(highlight=False).print(table)
+
+
+def _read_batch(source: str) -> list[str]:
+    if source == "-":
+        text = sys.stdin.read()
+    else:
+        with open(source, encoding="utf-8") as fh:
+            text = fh.read()
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+# -- commands ---------------------------------------------------------------------------------------------
+@command("neighbours")
+def neighbours_cmd(
+    word: Annotated[Optional[str], typer.Argument(help="Query word (or use --batch).")] = None,
+    k: KOpt = 10,
+    vectors: VectorsOpt = None,
+    exact: ExactOpt = False,
+    approx: ApproxOpt = False,
+    restrict_vocab: RestrictOpt = None,
+    as_json: JsonOpt = False,
+    batch: Annotated[
+        Optional[str], typer.Option("--batch", help="File with one query word per line, or - for stdin.")
+    ] = None,
+) -> None:
+    """Nearest words to WORD by cosine similarity (WORD itself excluded)."""
+    _check_k(k)
+    if (word is None) == (batch is None):
+        raise typer.BadParameter("give either WORD or --batch FILE. Received: " + ("both" if word else "neither"),
+                                 param_hint="WORD")
+    from embedkit.queries import neighbours, neighbours_batch
+
+    words = [word] if word is not None else _read_batch(batch or "-")
+    wv, index = _open(vectors, with_index=True, exact=exact, approx=approx)
+    if word is not None:
+        results = [neighbours(wv, word, k, restrict_vocab=restrict_vocab, index=index)]
+    else:
+        known = [w for w in words if w in wv.key_to_index]
+        for w in words:
+            if w not in wv.key_to_index:
+                typer.echo(f"Skipped: word {w!r} is not in the vocabulary.", err=True)
+        results = neighbours_batch(wv, known, k, restrict_vocab=restrict_vocab, index=index)
+    if as_json:
+        _emit_rows([r for res in results for r in res.rows()])
+    else:
+        for res in results:
+            _table(f"Neighbours of {res.query!r}", ["#", "word", "cosine"],
+                   [[str(n.rank), n.word, f"{n.score:.4f}"] for n in res.neighbours])
+    if word is None and len(results) != len(words):
+        raise typer.Exit(1)
+
+
+@command("similarity")
+def similarity_cmd(
+    word1: Annotated[str, typer.Argument(help="First word.")],
+    word2: Annotated[str, typer.Argument(help="Second word.")],
+    vectors: VectorsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cosine similarity of two words."""
+    from embedkit.queries import similarity
+
+    wv, _ = _open(vectors, with_index=False)
+    res = similarity(wv, word1, word2)
+    if as_json:
+        _emit_rows([res.to_dict()])
+    else:
+        _table("Similarity", ["word 1", "word 2", "cosine"], [[res.word1, res.word2, f"{res.similarity:.4f}"]])
+
+
+@command("analogy")
+def analogy_cmd(
+    a: Annotated[str, typer.Argument(help="A (A is to B ...)")],
+    b: Annotated[str, typer.Argument(help="B")],
+    c: Annotated[str, typer.Argument(help="C (... as C is to ?)")],
+    k: KOpt = 5,
+    method: Annotated[str, typer.Option("--method", help="add (3CosAdd) or mul (3CosMul).")] = "add",
+    vectors: VectorsOpt = None,
+    exact: ExactOpt = False,
+    approx: ApproxOpt = False,
+    restrict_vocab: RestrictOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A is to B as C is to ? (e.g. `embedkit analogy man king woman` -> queen)."""
+    _check_k(k)
+    if method not in ("add", "mul"):
+        raise typer.BadParameter(f"must be add or mul. Received: {method!r}", param_hint="--method")
+    from embedkit.queries import analogy
+
+    wv, index = _open(vectors, with_index=True, exact=exact, approx=approx)
+    res = analogy(wv, a, b, c, k, method=method, restrict_vocab=restrict_vocab, index=index)
+    if as_json:
+        _emit_rows(res.rows())
+    else:
+        label = "cosine" if method == "add" else "3CosMul"
+        _table(f"{a} : {b} :: {c} : ?", ["#", "word", label],
+               [[str(n.rank), n.word, f"{n.score:.4f}"] for n in res.answers])
+
+
+@command("doesnt-match")
+def doesnt_match_cmd(
+    words: Annotated[list[str], typer.Argument(help="Two or more words.")],
+    vectors: VectorsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Which word fits least with the others (lowest cosine to their mean)."""
+    from embedkit.queries import doesnt_match
+
+    wv, _ = _open(vectors, with_index=False)
+    res = doesnt_match(wv, words)
+    if as_json:
+        _emit_rows([res.to_dict()])
+    else:
+        rows = [[w, f"{s:.4f}", "<- odd one out" if w == res.odd_one_out else ""] for w, s in res.similarities.items()]
+        _table("Doesn't match", ["word", "cosine to mean", ""], rows)
+
+
+@index_app.command("build")
+@handle_errors
+def index_build(
+    vectors: VectorsOpt = None,
+    kind: Annotated[str, typer.Option("--kind", help="auto | exact | hnsw | ivf")] = "auto",
+    check_recall: Annotated[
+        bool, typer.Option("--check-recall", help="Measure recall@k against exact search on a sample.")
+    ] = False,
+    sample: Annotated[int, typer.Option("--sample", help="Queries for --check-recall.")] = 1000,
+    k: KOpt = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """(Re)build the index of a native vector set and save it beside the vectors."""
+    from embedkit.index import KINDS
+
+    if kind != "auto" and kind not in KINDS:
+        raise typer.BadParameter(f"must be auto or one of {', '.join(KINDS)}. Received: {kind!r}", param_hint="--kind")
+    _check_k(k)
+    if sample <= 0:
+        raise typer.BadParameter(f"must be a positive integer. Received: {sample}", param_hint="--sample")
+    import time
+
+    from embedkit.errors import EmbedkitError
+    from embedkit.formats.native import read_native
+    from embedkit.home import resolve_vectors_path
+    from embedkit.index import VectorIndex, index_path
+
+    path = resolve_vectors_path(vectors)
+    if not path.is_dir():
+        raise EmbedkitError(
+            f"Expected a native vector set (convert it with `embedkit convert`). Received: file {str(path)!r}"
+        )
+    wv = read_native(path)
+    t = time.perf_counter()
+    idx = VectorIndex.for_vectors(path, None if kind == "auto" else kind, wv=wv, rebuild=True, progress=True)
+    info: dict[str, Any] = {"kind": idx.kind, "size": idx.ntotal, "dim": idx.dim, "params": idx.params,
+                            "path": str(index_path(path, idx.kind)), "build_s": round(time.perf_counter() - t, 3)}
+    if check_recall:
+        rep = idx.recall_at_k(wv, k=k, sample=sample)
+        info.update(recall_at_k=rep.recall, k=k, sample=rep.sample, index_qps=round(rep.index_qps, 1),
+                    exact_qps=round(rep.exact_qps, 1))
+    if as_json:
+        _emit_rows([info])
+        return
+    typer.echo(f"Built {idx.kind} index of {idx.ntotal} vectors (dim {idx.dim}) in {info['build_s']} s: "
+               f"{info['path']}", err=True)
+    if check_recall:
+        typer.echo(f"recall@{k}: {info['recall_at_k']:.4f} (sample {info['sample']}, "
+                   f"{info['index_qps']:.0f} vs exact {info['exact_qps']:.0f} queries/s)")
