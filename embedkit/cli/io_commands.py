@@ -1,4 +1,4 @@
-"""CLI: ``convert``, ``info``, ``vectors list`` and ``vectors set-default``."""
+"""CLI: ``convert``, ``info``, ``vectors list``, ``vectors set-default`` and ``vectors download``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from embedkit.cli._app import command, handle_errors, vectors_app
+from embedkit.cli._app import command, fail, handle_errors, vectors_app
 
 FORMAT_HELP = "native | word2vec | word2vec-bin | glove"
 
@@ -29,7 +29,9 @@ def convert(
     from embedkit.home import resolve_vectors_path
 
     if to not in FORMATS:
-        raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}. Received: {to!r}", param_hint="--to")
+        fail(f"`--to` must be one of {', '.join(FORMATS)}. Received: --to {to!r}", code=2)
+    if from_format is not None and from_format not in FORMATS:
+        fail(f"`--from` must be one of {', '.join(FORMATS)}. Received: --from {from_format!r}", code=2)
     report: dict[str, int] = {}
     wv = read_vectors(
         resolve_vectors_path(src), format=from_format, encoding=encoding, skip_bad_lines=skip_bad_lines,
@@ -112,3 +114,21 @@ def vectors_set_default(name: Annotated[str, typer.Argument(help="A set in EMBED
     typer.echo(f"Default vector set: {name}", err=True)
 
 
+@vectors_app.command("download")
+@handle_errors
+def vectors_download(
+    name: Annotated[str, typer.Argument(help="A known set, e.g. glove-6b-50d.")],
+    force: Annotated[bool, typer.Option("--force", help="Download and reinstall even if installed.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Download NAME's official archive (checked, resumable) and install it into EMBEDKIT_HOME."""
+    from embedkit.home import vectors_dir
+    from embedkit.named import KNOWN_SETS, download_named_set
+
+    if name not in KNOWN_SETS:
+        fail(f"NAME must be one of {', '.join(KNOWN_SETS)}. Received: {name!r}", code=2)
+    if (vectors_dir() / name / "meta.json").is_file() and not force:
+        typer.echo(f"{name} is already installed in {vectors_dir() / name} (use --force to download again).", err=True)
+        return
+    path = download_named_set(name, progress=progress, force=force)
+    typer.echo(f"Installed {name} in {path}", err=True)

@@ -1,0 +1,171 @@
+"""`download_file`: fetch a URL to a file with a progress bar, resume support and checksum verification.
+
+The data goes to ``<dest>.part`` first (kept across interruptions so a re-run resumes it with an HTTP
+``Range`` request) and is renamed onto ``dest`` only after its size and sha256 check out; a file that fails
+the check is removed. ``dest`` is therefore either absent or complete.
+
+>>> import pathlib, tempfile
+>>> src = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+>>> _ = src.write_text("hello")
+>>> out = download_file(src.as_uri(), src.with_name("b.txt"), progress=False)
+>>> out.read_text()
+'hello'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from embedkit.errors import EmbedkitError
+
+CHUNK = 1 << 20
+
+
+def download_file(
+    url: str,
+    dest: str | os.PathLike[str],
+    sha256: str | None = None,
+    expected_size: int | None = None,
+    progress: bool = True,
+    timeout: float = 60.0,
+) -> Path:
+    """Download ``url`` to ``dest`` and return ``dest``.
+
+    Args:
+        url: ``http(s)://`` or ``file://`` URL.
+        dest: target file; its directory is created.
+        sha256: expected hex digest; a mismatch removes the download and raises :class:`EmbedkitError`.
+        expected_size: expected size in bytes (checked like ``sha256``).
+        progress: show a rich progress bar on stderr.
+        timeout: socket timeout in seconds.
+
+    An existing ``dest`` that passes the checks is returned without downloading again.
+
+    Example:
+        >>> download_file("https://example.org/glove.zip", "/tmp/glove.zip")  # doctest: +SKIP
+        PosixPath('/tmp/glove.zip')
+    """
+    dest = Path(dest)
+    if dest.is_dir():
+        raise EmbedkitError(f"Expected a file path to download to. Received: directory {str(dest)!r}")
+    if dest.is_file():
+        if _matches(dest, sha256, expected_size) is None:
+            return dest
+        dest.unlink()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    have = part.stat().st_size if part.is_file() else 0
+    if expected_size is not None and have > expected_size:
+        part.unlink()
+        have = 0
+
+    request = urllib.request.Request(url, headers={"User-Agent": "embedkit"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    try:
+        resp = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if e.code == 416 and have:  # the partial file is already complete
+            return _finish(part, dest, url, sha256, expected_size)
+        raise EmbedkitError(f"Download failed: HTTP {e.code} {e.reason}. Received: url={url!r}") from None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise EmbedkitError(f"Download failed: {reason}. Received: url={url!r}") from None
+    with resp:
+        status = getattr(resp, "status", 200) or 200
+        mode = "ab" if have and status == 206 else "wb"
+        if mode == "wb":
+            have = 0  # the server ignored the Range request: start over
+        length = resp.headers.get("Content-Length")
+        total = have + int(length) if length and length.isdigit() else expected_size
+        bar = _Bar(Path(dest).name, total, have) if progress else None
+        try:
+            with open(part, mode) as fh:
+                while True:
+                    try:
+                        chunk = resp.read(CHUNK)
+                    except OSError as e:
+                        raise EmbedkitError(
+                            f"Download interrupted: {e}. Received: {have} bytes of {url!r} (run again to resume)"
+                        ) from None
+                    if not chunk:
+                        break
+                    fh.write(chunk)
+                    have += len(chunk)
+                    if bar is not None:
+                        bar.update(have)
+        finally:
+            if bar is not None:
+                bar.close()
+    if length and length.isdigit() and status in (200, 206) and have != total:
+        raise EmbedkitError(
+            f"Download incomplete: expected {total} bytes. Received: {have} bytes of {url!r} (run again to resume)"
+        )
+    return _finish(part, dest, url, sha256, expected_size)
+
+
+def _finish(part: Path, dest: Path, url: str, sha256: str | None, expected_size: int | None) -> Path:
+    problem = _matches(part, sha256, expected_size)
+    if problem is not None:
+        part.unlink()
+        raise EmbedkitError(f"Downloaded file failed its check: expected {problem[0]}. Received: {problem[1]} from {url!r}")
+    os.replace(part, dest)  # the .part file is this download's temp file: rename completes it atomically
+    return dest
+
+
+def _matches(path: Path, sha256: str | None, expected_size: int | None) -> tuple[str, str] | None:
+    """None if ``path`` has the expected size and digest, else (expected, received) descriptions."""
+    size = path.stat().st_size
+    if expected_size is not None and size != expected_size:
+        return f"{expected_size} bytes", f"{size} bytes"
+    if sha256 is not None:
+        digest = sha256_of(path)
+        if digest.lower() != sha256.lower():
+            return f"sha256 {sha256}", f"sha256 {digest}"
+    return None
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while b := fh.read(CHUNK * 4):
+            h.update(b)
+    return h.hexdigest()
+
+
+class _Bar:
+    """A rich progress bar on stderr (bytes, speed, time left)."""
+
+    def __init__(self, label: str, total: int | None, done: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task(f"downloading {label}", total=total, completed=done)
+
+    def update(self, done: int) -> None:
+        self.progress.update(self.task, completed=done)
+
+    def close(self) -> None:
+        self.progress.stop()
