@@ -83,7 +83,7 @@ def download_named_set(name: str, progress: bool = True, force: bool = False) ->
     """Download the official archive of a named set, check it, and install the set into ``EMBEDKIT_HOME``.
 
     The archive is kept in ``$EMBEDKIT_HOME/downloads`` (an interrupted download resumes). With
-    ``force=True`` an installed set is replaced.
+    ``force=True`` the archive is fetched again and an installed set is replaced.
 
     Example:
         >>> download_named_set("glove-6b-50d")  # doctest: +SKIP
@@ -101,9 +101,12 @@ def download_named_set(name: str, progress: bool = True, force: bool = False) ->
     target = vectors_dir() / name
     if (target / "meta.json").is_file() and not force:
         return target
+    archive_path = vectors_dir().parent / "downloads" / Path(spec.url).name
+    if force and archive_path.is_file():
+        archive_path.unlink()
     archive = download_file(
         spec.url,
-        vectors_dir().parent / "downloads" / Path(spec.url).name,
+        archive_path,
         sha256=spec.sha256,
         expected_size=spec.size,
         progress=progress,

@@ -111,25 +111,27 @@ def read_word2vec_binary(
                 raw = np.frombuffer(buf, dtype=np.uint8)[np.add.outer(np.asarray(offs, np.int64), lane)]
                 rows = raw.view("<f4").reshape(len(offs), dim)
                 keep = np.isfinite(rows).all(axis=1)
-                if not keep.all():
-                    j = int(np.flatnonzero(~keep)[0])
-                    if not skip_bad_lines:
-                        raise FormatError(
-                            f"Expected finite numbers in vector {n + j + 1} ({_show(words_b[j])}) of {name}. "
-                            f"Received: NaN or Inf"
-                        )
                 words = []
+                bad_word: tuple[int, UnicodeDecodeError] | None = None
                 for j, wb in enumerate(words_b):
                     try:
                         words.append(wb.decode(encoding))
                     except UnicodeDecodeError as e:
-                        if not skip_bad_lines:
-                            raise FormatError(
-                                f"Expected {encoding} text in word {n + j + 1} of {name} (use --encoding). "
-                                f"Received: bytes {wb[max(0, e.start - 4) : e.end + 4]!r}"
-                            ) from None
+                        bad_word = bad_word or (j, e)
                         keep[j] = False
                         words.append("")
+                if not keep.all() and not skip_bad_lines:  # report the first bad entry in file order
+                    j = int(np.flatnonzero(~keep)[0])
+                    if bad_word is not None and bad_word[0] == j:
+                        e, wb = bad_word[1], words_b[j]
+                        raise FormatError(
+                            f"Expected {encoding} text in word {n + j + 1} of {name} (use --encoding). "
+                            f"Received: bytes {wb[max(0, e.start - 4) : e.end + 4]!r}"
+                        )
+                    raise FormatError(
+                        f"Expected finite numbers in vector {n + j + 1} ({_show(words_b[j])}) of {name}. "
+                        f"Received: NaN or Inf"
+                    )
                 if not keep.all():
                     skipped += int((~keep).sum())
                     rows = rows[keep]
