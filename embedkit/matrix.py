@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 OOV_STRATEGIES = ("random", "zeros", "mean", "fail")
 FALLBACKS = ("exact", "lowercase", "normalised", "subword")
 _STAT_ROWS = 20_000  # rows sampled (evenly spaced) for the vectors' mean/std
+_STATS: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray, np.ndarray]] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -242,10 +244,15 @@ def as_word_vectors(vectors: Any) -> WordVectors:
 
 def vector_stats(wv: WordVectors) -> tuple[np.ndarray, np.ndarray]:
     """Per-dimension mean and std of the vectors (over at most 20k evenly spaced rows, so it is cheap)."""
+    cached = _STATS.get(wv)
+    if cached is not None and cached[0] is wv.vectors:
+        return cached[1], cached[2]
     n = len(wv)
     step = max(1, n // _STAT_ROWS)
     sample = np.asarray(wv.vectors[::step], dtype=np.float32)
-    return sample.mean(axis=0), sample.std(axis=0)
+    mean, std = sample.mean(axis=0), sample.std(axis=0)
+    _STATS[wv] = (wv.vectors, mean, std)
+    return mean, std
 
 
 def _counts_per_id(vocab: Vocab, counts: Any) -> np.ndarray:
@@ -326,19 +333,25 @@ def build_embedding_matrix(
 
     k2i = wv.key_to_index
     sources = ["padding" if i in vocab.padding_ids else "special" for i in range(n)]
+    surfaces = vocab.tokens if vocab.scheme is None else [vocab.surface(i) for i in range(n)]
+    exact = [k2i.get(surfaces[i]) if surfaces[i] else None for i in lookup]  # the common case, one pass
     rows: list[int] = []  # matrix rows filled with one vector
     src_idx: list[int] = []  # ... from these vector rows
     composed: list[tuple[int, list[int]]] = []  # rows filled with a mean of several vectors
     rest: list[int] = []
-    for i in lookup:
-        w = vocab.surface(i)
+    for i, j in zip(lookup, exact):
+        if j is not None:
+            sources[i] = "exact"
+            rows.append(i)
+            src_idx.append(j)
+            continue
+        w = surfaces[i]
         if not w:
             sources[i] = "initialised"
             rest.append(i)
             continue
-        j = k2i.get(w)
         step = "exact"
-        if j is None and lowercase_fallback:
+        if lowercase_fallback:
             step = "lowercase"
             for v in _case_variants(w):
                 j = k2i.get(v)
@@ -382,8 +395,14 @@ def build_embedding_matrix(
         r = np.asarray(rows, dtype=np.int64)[order]
         s = np.asarray(src_idx, dtype=np.int64)[order]
         matrix[r] = np.asarray(wv.vectors[s], dtype=np.float32)
-    for i, pieces in composed:
-        matrix[i] = np.asarray(wv.vectors[sorted(pieces)], dtype=np.float32).mean(axis=0)
+    if composed:  # one gather for all pieces, then a mean per row
+        lengths = np.array([len(p) for _, p in composed], dtype=np.int64)
+        flat = np.fromiter((j for _, p in composed for j in p), dtype=np.int64, count=int(lengths.sum()))
+        uniq, inv = np.unique(flat, return_inverse=True)
+        gathered = np.asarray(wv.vectors[uniq], dtype=np.float32)[inv]
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        means = np.add.reduceat(gathered, starts, axis=0) / lengths[:, None].astype(np.float32)
+        matrix[[i for i, _ in composed]] = means
     specials = sorted(vocab.special_ids)
     fill = rest + specials if oov != "fail" else rest
     if fill and oov in ("random", "mean"):
@@ -401,9 +420,10 @@ def build_embedding_matrix(
 
 def _report(vocab: Vocab, sources: list[str], lookup: list[int], rest: list[int], oov: str, dim: int,
             counts: Any, texts: Iterable[str] | None, top_missing: int) -> CoverageReport:
-    by = {k: 0 for k in (*FALLBACKS, "initialised", "padding", "special")}
-    for s in sources:
-        by[s] += 1
+    from collections import Counter
+
+    tally = Counter(sources)
+    by = {k: tally.get(k, 0) for k in (*FALLBACKS, "initialised", "padding", "special")}
     covered = len(lookup) - len(rest)
     per_id: np.ndarray | None = None
     oov_tokens: int | None = None

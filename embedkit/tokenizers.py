@@ -214,26 +214,53 @@ def _mark_specials(tokens: Sequence[str], extra_special: Iterable[str] = (),
     return frozenset(padding), frozenset(special)
 
 
-def _contiguous(mapping: Mapping[str, Any], start: int, what: str) -> list[str]:
-    ids = []
-    for tok, i in mapping.items():
-        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
-            raise EmbedkitError(f"{what} ids must be integers. Received: {tok!r} -> {i!r}")
-        ids.append(int(i))
-    n = len(ids)
+def _contiguous(mapping: Mapping[Any, Any], start: int, what: str, limit: int | None = None) -> list[str]:
+    """Tokens ordered by id, checking the ids are exactly ``start..start+n-1`` (vectorised: word_index dicts
+    can hold hundreds of thousands of words). ``limit`` keeps only the first ``limit`` tokens."""
+    n = len(mapping)
     if n == 0:
         raise EmbedkitError(f"The vocabulary must contain at least one token. Received: an empty {what}")
-    tokens: list[str | None] = [None] * n
-    for tok, i in zip(mapping.keys(), ids):
-        j = i - start
-        if j < 0 or j >= n or tokens[j] is not None:
-            lo, hi = min(ids), max(ids)
-            raise EmbedkitError(
-                f"{what} ids must be contiguous {start}..{start + n - 1} with no repeats. "
-                f"Received: {n} tokens with ids {lo}..{hi} (e.g. {tok!r} -> {i})"
-            )
-        tokens[j] = str(tok)
-    return tokens  # type: ignore[return-value]
+    keys = list(mapping.keys())
+    vals = list(mapping.values())
+    arr = _int_array(vals)
+    if arr is None:
+        bad = next((k, v) for k, v in zip(keys, vals)
+                   if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)))
+        raise EmbedkitError(f"{what} ids must be integers. Received: {bad[0]!r} -> {bad[1]!r}")
+    pos = arr.astype(np.int64) - start
+    lo, hi = int(pos.min()), int(pos.max())
+    if lo < 0 or hi >= n or int(np.bincount(pos, minlength=n).max()) > 1:
+        seen = np.zeros(n, dtype=bool)
+        j = 0
+        for j, p in enumerate(pos.tolist()):
+            if p < 0 or p >= n or seen[p]:
+                break
+            seen[p] = True
+        raise EmbedkitError(
+            f"{what} ids must be contiguous {start}..{start + n - 1} with no repeats. "
+            f"Received: {n} tokens with ids {lo + start}..{hi + start} (e.g. {keys[j]!r} -> {vals[j]})"
+        )
+    ordered = np.empty(n, dtype=object)
+    ordered[pos] = _object_array(keys)
+    out = ordered[:limit].tolist() if limit is not None else ordered.tolist()
+    return [t if isinstance(t, str) else str(t) for t in out]
+
+
+def _int_array(vals: list[Any]) -> np.ndarray | None:
+    """``vals`` as an integer array, or None if they are not all integers."""
+    if not vals or isinstance(vals[0], (bool, np.bool_)) or not isinstance(vals[0], (int, np.integer)):
+        return None
+    try:
+        arr = np.asarray(vals)
+    except (ValueError, TypeError):
+        return None
+    return arr if arr.dtype.kind in "iu" else None
+
+
+def _object_array(items: list[Any]) -> np.ndarray:
+    a = np.empty(len(items), dtype=object)
+    a[:] = items
+    return a
 
 
 # -- adapters -------------------------------------------------------------------------------------------------
@@ -267,9 +294,7 @@ def from_word_index(word_index: Mapping[str, int], num_words: int | None = None,
     """
     if num_words is not None and (isinstance(num_words, bool) or not isinstance(num_words, int) or num_words < 2):
         raise EmbedkitError(f"`num_words` must be an integer >= 2 (row 0 is padding). Received: num_words={num_words!r}")
-    toks = [""] + _contiguous(word_index, 1, "word_index")
-    if num_words is not None:
-        toks = toks[:num_words]
+    toks = [""] + _contiguous(word_index, 1, "word_index", None if num_words is None else num_words - 1)
     extra = [oov_token] if oov_token else []
     pad, spec = _mark_specials(toks, extra)
     counts = None
@@ -443,8 +468,9 @@ def detect_kind(obj: Any) -> str:
         return "list"
     if isinstance(obj, Mapping):
         vals = list(obj.values())
-        if vals and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals):
-            return "word_index" if min(vals) == 1 else "dict"
+        arr = _int_array(vals)
+        if arr is not None:
+            return "word_index" if int(arr.min()) == 1 else "dict"
         if not vals:
             raise EmbedkitError("The vocabulary must contain at least one token. Received: an empty dict")
     mod = type(obj).__module__ or ""
