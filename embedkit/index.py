@@ -145,7 +145,7 @@ class VectorIndex:
         dim: dimensionality of the vectors.
         kind: ``exact``, ``hnsw`` or ``ivf``.
         **params: kind parameters: ``M``, ``ef_construction``, ``ef_search`` (hnsw); ``nlist``, ``nprobe``,
-            ``pq`` (bool), ``pq_m`` (ivf). IVF is trained on the first vectors added.
+            ``pq`` (bool), ``pq_m``, ``pq_bits`` (ivf). IVF is trained on the first vectors added.
 
     Example:
         >>> import numpy as np
@@ -510,7 +510,7 @@ def _complete_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     allowed = {
         "exact": set(),
         "hnsw": {"M", "ef_construction", "ef_search"},
-        "ivf": {"nlist", "nprobe", "pq", "pq_m"},
+        "ivf": {"nlist", "nprobe", "pq", "pq_m", "pq_bits"},
     }[kind]
     unknown = sorted(set(params) - allowed)
     if unknown:
@@ -530,9 +530,10 @@ def _complete_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ivf_shape(dim: int, n: int, params: dict[str, Any]) -> tuple[int, int, int | None]:
-    nlist = params.get("nlist") or int(min(65536, max(1, 4 * int(np.sqrt(max(n, 1))))))
-    nlist = max(1, min(nlist, n)) if n else nlist
-    nprobe = params.get("nprobe") or max(1, min(nlist, nlist // 16 or 1))
+    # ~4 sqrt(n) lists, but at least 39 training points per list (what FAISS' k-means asks for)
+    nlist = params.get("nlist") or max(1, min(4 * int(np.sqrt(n)), n // 39, 65536))
+    nlist = max(1, min(nlist, n))
+    nprobe = params.get("nprobe") or min(nlist, max(8, nlist // 16))
     pq_m = None
     if params.get("pq"):
         pq_m = params.get("pq_m") or next(m for m in range(min(dim, 64), 0, -1) if dim % m == 0 and dim // m >= 2)
@@ -554,13 +555,14 @@ def _training_sample(vectors: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     params.update(nlist=nlist, nprobe=nprobe)
     if pq_m:
         params["pq_m"] = pq_m
+        params.setdefault("pq_bits", 8 if n >= 256 * 39 else 4)
     take = min(n, max(64 * nlist, 10_000 if pq_m else 0, 1), 200_000)
     rows = np.sort(np.random.default_rng(0).choice(n, size=take, replace=False))
     return unit_rows(vectors[rows])
 
 
 def _new_ivf(faiss: Any, dim: int, params: dict[str, Any]) -> Any:
-    codec = f"PQ{params['pq_m']}" if params.get("pq") else "Flat"
+    codec = f"PQ{params['pq_m']}x{params['pq_bits']}" if params.get("pq") else "Flat"
     return faiss.index_factory(dim, f"IVF{params['nlist']},{codec}", faiss.METRIC_INNER_PRODUCT)
 
 
