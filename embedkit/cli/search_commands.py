@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -39,17 +40,12 @@ def _check_k(k: int) -> None:
         raise typer.BadParameter(f"must be a positive integer. Received: k={k}", param_hint="-k")
 
 
-def _open(spec: str | None, *, with_index: bool, exact: bool = False, approx: bool = False) -> tuple[
-    WordVectors, VectorIndex | None
-]:
-    """Resolve ``--vectors``, open the set (memory-mapped when native) and its persisted index."""
-    if exact and approx:
-        raise typer.BadParameter("use at most one of --exact and --approx. Received: both", param_hint="--exact")
+def _open(spec: str | None) -> tuple[WordVectors, Path]:
+    """Resolve ``--vectors`` and open the set (memory-mapped when native)."""
     from embedkit.home import resolve_vectors_path
 
     path = resolve_vectors_path(spec)
-    native = path.is_dir()
-    if native:
+    if path.is_dir():
         from embedkit.formats.native import read_native
 
         wv = read_native(path)
@@ -61,19 +57,27 @@ def _open(spec: str | None, *, with_index: bool, exact: bool = False, approx: bo
         from embedkit.errors import EmbedkitError
 
         raise EmbedkitError(f"Expected a vector set with at least one word. Received: an empty vocabulary in {path}")
-    if not with_index:
-        return wv, None
+    return wv, path
+
+
+def _check_mode(exact: bool, approx: bool) -> None:
+    if exact and approx:
+        raise typer.BadParameter("use at most one of --exact and --approx. Received: both", param_hint="--exact")
+
+
+def _index(wv: WordVectors, path: Path, exact: bool, approx: bool) -> VectorIndex:
+    """The persisted index of a native set (built on first use), or an in-memory one for a file."""
     from embedkit.index import VectorIndex, default_kind
 
     kind = default_kind(len(wv), wv.dim, approx=True if approx else (False if exact else None))
-    if native:
-        return wv, VectorIndex.for_vectors(path, kind, wv=wv, progress=True)
+    if path.is_dir():
+        return VectorIndex.for_vectors(path, kind, wv=wv, progress=True)
     typer.echo(
         f"Note: {path} is not a native set, so its index is built in memory each time; "
         "`embedkit convert` it to native to keep the index.",
         err=True,
     )
-    return wv, VectorIndex.build(wv, kind, progress=True)
+    return VectorIndex.build(wv, kind, progress=True)
 
 
 def _emit_rows(rows: list[dict[str, Any]]) -> None:
@@ -122,10 +126,14 @@ def neighbours_cmd(
     if (word is None) == (batch is None):
         raise typer.BadParameter("give either WORD or --batch FILE. Received: " + ("both" if word else "neither"),
                                  param_hint="WORD")
-    from embedkit.queries import neighbours, neighbours_batch
+    from embedkit.queries import neighbours, neighbours_batch, word_ids
 
+    _check_mode(exact, approx)
     words = [word] if word is not None else _read_batch(batch or "-")
-    wv, index = _open(vectors, with_index=True, exact=exact, approx=approx)
+    wv, path = _open(vectors)
+    if word is not None:
+        word_ids(wv, [word])  # an unknown word fails before any index work
+    index = _index(wv, path, exact, approx)
     if word is not None:
         results = [neighbours(wv, word, k, restrict_vocab=restrict_vocab, index=index)]
     else:
@@ -154,7 +162,7 @@ def similarity_cmd(
     """Cosine similarity of two words."""
     from embedkit.queries import similarity
 
-    wv, _ = _open(vectors, with_index=False)
+    wv, _ = _open(vectors)
     res = similarity(wv, word1, word2)
     if as_json:
         _emit_rows([res.to_dict()])
@@ -179,9 +187,12 @@ def analogy_cmd(
     _check_k(k)
     if method not in ("add", "mul"):
         raise typer.BadParameter(f"must be add or mul. Received: {method!r}", param_hint="--method")
-    from embedkit.queries import analogy
+    from embedkit.queries import analogy, word_ids
 
-    wv, index = _open(vectors, with_index=True, exact=exact, approx=approx)
+    _check_mode(exact, approx)
+    wv, path = _open(vectors)
+    word_ids(wv, [a, b, c])
+    index = _index(wv, path, exact, approx)
     res = analogy(wv, a, b, c, k, method=method, restrict_vocab=restrict_vocab, index=index)
     if as_json:
         _emit_rows(res.rows())
@@ -200,7 +211,7 @@ def doesnt_match_cmd(
     """Which word fits least with the others (lowest cosine to their mean)."""
     from embedkit.queries import doesnt_match
 
-    wv, _ = _open(vectors, with_index=False)
+    wv, _ = _open(vectors)
     res = doesnt_match(wv, words)
     if as_json:
         _emit_rows([res.to_dict()])
