@@ -68,6 +68,8 @@ def test_errors(vec_dir, tmp_path):
     assert r.exit_code == 2 and "--vocab FILE or --texts FILE" in r.output
     vocab = tmp_path / "v.txt"
     vocab.write_text("the\nzzqxv\n", encoding="utf-8")
+    r = runner.invoke(app, ["coverage", "-v", vec_dir, "--vocab", str(vocab), "--oov", "gauss"])
+    assert r.exit_code == 2 and "Received: 'gauss'" in r.output
     r = runner.invoke(app, ["coverage", "-v", vec_dir, "--vocab", str(vocab), "--oov", "fail"])
     assert r.exit_code == 1
     assert r.stderr.strip().count("\n") == 0 and "oov='fail'" in r.stderr and "'zzqxv'" in r.stderr

@@ -27,12 +27,17 @@ def _read_texts(path: str) -> list[str]:
 
 @command("coverage")
 def coverage(
-    vectors: Annotated[Optional[str], typer.Option("--vectors", "-v", help="Vectors file, native directory or set name (default set if omitted).")] = None,
-    vocab: Annotated[Optional[str], typer.Option("--vocab", help="Vocabulary file: one token per line (optional count column) or JSON list/word_index.")] = None,
-    texts: Annotated[Optional[str], typer.Option("--texts", help="Text file (.gz ok): builds a frequency vocabulary, or counts tokens for --vocab.")] = None,
-    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Vocabulary size cut-off for --texts (like TextVectorization's max_tokens).")] = None,
+    vectors: Annotated[Optional[str], typer.Option(
+        "--vectors", "-v", help="Vectors file, native directory or set name (default set if omitted).")] = None,
+    vocab: Annotated[Optional[str], typer.Option(
+        "--vocab", help="Vocabulary file: one token per line (optional count column) or JSON list/word_index.")] = None,
+    texts: Annotated[Optional[str], typer.Option(
+        "--texts", help="Text file (.gz ok): builds a frequency vocabulary, or counts tokens for --vocab.")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option(
+        "--max-tokens", help="Vocabulary size cut-off for --texts (like TextVectorization's max_tokens).")] = None,
     top: Annotated[int, typer.Option("--top", help="How many missing words to list.")] = 20,
-    oov: Annotated[str, typer.Option("--oov", help="random | zeros | mean | fail (fail: exit 1 if any word is missing).")] = "zeros",
+    oov: Annotated[str, typer.Option(
+        "--oov", help="random | zeros | mean | fail (fail: exit 1 if any word is missing).")] = "zeros",
     lowercase: Annotated[bool, typer.Option("--lowercase/--no-lowercase", help="Lowercase fallback.")] = True,
     normalise: Annotated[bool, typer.Option("--normalise/--no-normalise", help="Accent/punctuation fallback.")] = True,
     subword: Annotated[bool, typer.Option("--subword/--no-subword", help="Subword composition fallback.")] = True,
@@ -43,6 +48,8 @@ def coverage(
         raise typer.BadParameter("give --vocab FILE or --texts FILE (or both). Received: neither", param_hint="--vocab")
     if max_tokens is not None and max_tokens < 3:
         raise typer.BadParameter(f"must be an integer >= 3. Received: {max_tokens}", param_hint="--max-tokens")
+    if oov not in ("random", "zeros", "mean", "fail"):
+        raise typer.BadParameter(f"must be one of random, zeros, mean, fail. Received: {oov!r}", param_hint="--oov")
     if top < 0:
         raise typer.BadParameter(f"must be a non-negative integer. Received: {top}", param_hint="--top")
     from embedkit.home import resolve_vectors_path
