@@ -208,6 +208,7 @@ def test_unknown_tokenizer_type_lists_supported(tiny):
         build_embedding_matrix(["a"], 42)
 
 
+@pytest.mark.slow  # pays the TensorFlow import (~10 s on a loaded 2-core machine)
 def test_keras_layer_and_model_round_trip(glove50, tmp_path):
     import keras
 
