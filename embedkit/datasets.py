@@ -542,7 +542,14 @@ def make_splits(
     def carve_val(train: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray]:
         if len(train) < 4:
             raise EmbedkitError(f"Too few training examples to hold out a validation set. Received: {len(train)}")
-        tr, va = train_test_split(train, test_size=val_size, random_state=s, stratify=stratify_ok(train, 2))
+        strat = stratify_ok(train, 2)
+        k = len(np.unique(y[train]))
+        n_val = max(1, round(val_size * len(train)))
+        if strat is not None and not k <= n_val <= len(train) - k:
+            n_val = k if k <= len(train) - k else n_val
+            if not k <= n_val <= len(train) - k:
+                strat = None
+        tr, va = train_test_split(train, test_size=n_val, random_state=s, stratify=strat)
         return np.sort(tr), np.sort(va)
 
     if dataset.split is not None and (np.any(dataset.split == "test") or np.any(dataset.split == "dev")):

@@ -589,6 +589,7 @@ def _train_one(
     import keras
     from sklearn.metrics import f1_score
 
+    keras.backend.clear_session()  # free the previous run's graphs and layers
     keras.utils.set_random_seed(info.seed * 1000 + _split_number(info.split))
     layer = None
     if info.embedding != "random":

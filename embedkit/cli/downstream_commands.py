@@ -53,6 +53,7 @@ def eval_downstream(
     if patience < 0:
         raise typer.BadParameter(f"must be >= 0. Received: {patience}", param_hint="--patience")
     ds = load_dataset(dataset, encoding=encoding)
+    _quiet_tensorflow()
     wv = None
     vectors_name = None
     if any(m != "random" for m in modes) or vectors is not None:
@@ -80,6 +81,15 @@ def eval_downstream(
         _print_table(report)
     if output is not None:
         typer.echo(f"Wrote report.json, report.md and {len(report.summaries)} learning-curve PNGs to {output}", err=True)
+
+
+def _quiet_tensorflow() -> None:
+    """Keep TensorFlow's C++ and retracing chatter off the progress display."""
+    import logging
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def _print_table(report: Any) -> None:
