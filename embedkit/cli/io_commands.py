@@ -58,11 +58,12 @@ def info(
 ) -> None:
     """Size, dimension, norms summary and sample words of a vector set."""
     from embedkit.home import resolve_vectors_path
-    from embedkit.loading import load_vectors
-    from embedkit.vectors_info import describe
+    from embedkit.vectors_info import describe_path
 
+    if sample < 0:
+        fail(f"`--sample` must be a non-negative integer. Received: --sample {sample}", code=2)
     path = resolve_vectors_path(vectors)
-    summary = describe(load_vectors(path), path, sample=sample)
+    summary = describe_path(path, sample=sample)
     if as_json:
         typer.echo(json.dumps(summary))
         return

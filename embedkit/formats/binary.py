@@ -192,7 +192,7 @@ def write_word2vec_binary(wv: WordVectors, path: str | os.PathLike[str], **_: An
         >>> p = os.path.join(tempfile.mkdtemp(), "y.bin")
         >>> write_word2vec_binary(WordVectors(["z"], np.ones((1, 2), np.float32)), p)
         >>> os.path.getsize(p)
-        14
+        15
     """
     bad = next((k for k in wv.keys if not k or any(c in k for c in " \t\n\r")), None)
     if bad is not None:

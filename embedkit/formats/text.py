@@ -35,7 +35,8 @@ from embedkit.atomic import atomic_path
 from embedkit.errors import EmbedkitError, FormatError
 from embedkit.vectors import WordVectors
 
-BLOCK = 1 << 22  # 4 MiB of text per parse step
+BLOCK = 1 << 22  # 4 MiB of text per parse step when streaming
+RANGE_BLOCK = 1 << 20  # 1 MiB per step in the parallel reader (keeps each process's working set small)
 PARALLEL_MIN_BYTES = 1 << 23  # files smaller than 8 MiB are read in one process
 
 
@@ -125,12 +126,12 @@ class _Vocab:
     def add(self, words: list[str]) -> None:
         n0 = len(self.words)
         if self.keep is None:
-            new = dict(zip(words, range(n0, n0 + len(words))))
-            if len(new) == len(words) and self.k2i.keys().isdisjoint(new):
-                self.k2i.update(new)
+            self.k2i.update(zip(words, range(n0, n0 + len(words))))
+            if len(self.k2i) == n0 + len(words):  # no duplicates: the common, fast case
                 self.words.extend(words)
                 self.rows += len(words)
                 return
+            self.k2i = dict(zip(self.words, range(n0)))  # undo, then go word by word
             self.keep = list(range(self.rows))
         k2i, keep, out = self.k2i, self.keep, self.words
         for j, w in enumerate(words):
@@ -492,8 +493,11 @@ def _read_parallel(
     first_line = [layout.lines_before + 1 + r for r in row_off]
     jobs = [(p, bounds[i], bounds[i + 1], first_line[i], out, row_off[i], ctx) for i in range(workers)]
 
+    import gc
+
     mp = multiprocessing.get_context("fork")
     procs = []
+    gc.freeze()  # the children's garbage collector then leaves the parent's objects (and their pages) alone
     try:
         for i in range(1, workers):
             if bounds[i] >= bounds[i + 1]:
@@ -504,6 +508,7 @@ def _read_parallel(
             proc.start()
             send.close()
             procs.append((proc, recv))
+        gc.unfreeze()
         parts = [_parse_range(*jobs[0])]
         for i, item in enumerate(procs, start=1):
             if item is None:
@@ -521,6 +526,7 @@ def _read_parallel(
                 raise value
             parts.append(value)
     finally:
+        gc.unfreeze()
         for item in procs:
             if item is not None:
                 proc, recv = item
@@ -570,7 +576,7 @@ def _parse_range(p: Path, a: int, b: int, first: int, out: np.ndarray, row: int,
         left = [b - a]
 
         def read() -> bytes:
-            k = min(BLOCK, left[0])
+            k = min(RANGE_BLOCK, left[0])
             left[0] -= k
             return f.read(k) if k else b""
 

@@ -1,0 +1,225 @@
+"""Benchmark: loading GloVe 6B 50d text with embedkit vs gensim, native re-open, and `embedkit info`.
+
+Each load runs in a fresh subprocess, so timings and memory are not polluted by earlier runs:
+
+* text load: ``embedkit.formats.text.read_text(path)`` vs
+  ``gensim KeyedVectors.load_word2vec_format(path, no_header=True)``; seconds, ratio, max abs difference of
+  the float32 vectors (and identical word order), peak memory increase over the loader's baseline after
+  imports. Memory is sampled every few ms as PSS (proportional set size, so pages the worker processes share
+  with the parent are counted once) summed over the loader and its children; ru_maxrss of the loader plus
+  its largest child is printed as an upper bound.
+* native re-open: ``read_native`` of the converted set (mmap), timed inside a fresh process after imports,
+  and the wall time of that whole process.
+* ``python -m embedkit info SET``: wall time from a cold process (page cache warm), and whether TensorFlow
+  was imported.
+
+    nice -n 0 python scripts/bench_load.py --repeat 3 [--glove /tmp/glove.6B.50d.txt]
+
+The median of ``--repeat`` runs is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+
+LOADER = r"""
+import json, os, resource, sys, time
+import numpy as np
+kind, path, out = sys.argv[1:4]
+if kind == "embedkit":
+    from embedkit.formats.text import read_text
+else:
+    from gensim.models import KeyedVectors
+print("ready", flush=True)
+sys.stdin.readline()
+t = time.perf_counter()
+if kind == "embedkit":
+    wv = read_text(path)
+    keys, vectors, k2i = wv.keys, wv.vectors, wv.key_to_index
+else:
+    kv = KeyedVectors.load_word2vec_format(path, no_header=True)
+    keys, vectors, k2i = kv.index_to_key, kv.vectors, kv.key_to_index
+dt = time.perf_counter() - t
+self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print("done", flush=True)
+sys.stdin.readline()
+vocab = sys.getsizeof(keys) + sum(sys.getsizeof(k) for k in keys) + sys.getsizeof(k2i)
+np.save(out + ".npy", np.asarray(vectors))
+with open(out + ".keys", "w", encoding="utf-8") as fh:
+    fh.write("\n".join(keys))
+print(json.dumps({"seconds": dt, "maxrss_self_kb": self_kb, "maxrss_child_kb": child_kb,
+                  "matrix_bytes": int(np.asarray(vectors).nbytes), "vocab_bytes": vocab}), flush=True)
+"""
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                out += [int(x) for x in fh.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def _tree_pss_kb(pid: int) -> int:
+    todo, total = [pid], 0
+    while todo:
+        p = todo.pop()
+        total += _pss_kb(p)
+        todo += _children(p)
+    return total
+
+
+def run_loader(kind: str, path: str, out: str) -> dict:
+    """Load ``path`` with ``kind`` in a fresh process; return its timing and memory figures."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOADER, kind, path, out],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=ENV,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    base = _tree_pss_kb(proc.pid)
+    peak = base
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    while not sel.select(timeout=0.005):
+        peak = max(peak, _tree_pss_kb(proc.pid))
+    assert proc.stdout.readline().strip() == "done"
+    peak = max(peak, _tree_pss_kb(proc.pid))
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    res = json.loads(proc.stdout.readline())
+    proc.wait(timeout=120)
+    res["pss_increase_mb"] = (peak - base) / 1024
+    res["maxrss_bound_mb"] = (res["maxrss_self_kb"] + res["maxrss_child_kb"]) / 1024 - base / 1024
+    return res
+
+
+def time_native(native: str) -> tuple[float, float]:
+    code = (
+        "import time; t0 = time.perf_counter()\n"
+        "from embedkit.formats.native import read_native\n"
+        "t = time.perf_counter(); wv = read_native(%r); _ = wv.vectors[len(wv) - 1].sum()\n"
+        "print(time.perf_counter() - t, time.perf_counter() - t0)\n" % native
+    )
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, check=True)
+    wall = time.perf_counter() - t
+    return float(out.stdout.split()[0]), wall
+
+
+def time_info(native: str) -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "embedkit", "info", native], capture_output=True, env=ENV, check=True)
+    return time.perf_counter() - t
+
+
+def info_imports_tf(native: str) -> bool:
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom embedkit.cli import app\n"
+        "r = CliRunner().invoke(app, ['info', %r]); assert r.exit_code == 0, r.output\n"
+        "print(any(m in sys.modules for m in ('tensorflow', 'keras', 'faiss')))\n" % native
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, check=True)
+    return out.stdout.strip() == "True"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--glove", default="/tmp/glove.6B.50d.txt")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", help="also write the figures here")
+    args = ap.parse_args()
+    glove = Path(args.glove)
+    if not glove.is_file():
+        sys.path.insert(0, str(REPO / "scripts"))
+        from make_glove_txt import main as make
+
+        make(str(glove))
+    print(f"input: {glove} ({glove.stat().st_size:,} bytes), cpus: {os.cpu_count()}, "
+          f"load avg at start: {os.getloadavg()[0]:.2f}")
+
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        native = str(Path(tmp) / "g50")
+        from embedkit.formats.text import read_text
+
+        read_text(glove).save(native)
+        for r in range(args.repeat):
+            e = run_loader("embedkit", str(glove), f"{tmp}/e")
+            g = run_loader("gensim", str(glove), f"{tmp}/g")
+            same_keys = Path(f"{tmp}/e.keys").read_text(encoding="utf-8") == Path(f"{tmp}/g.keys").read_text(
+                encoding="utf-8")
+            ev, gv = np.load(f"{tmp}/e.npy", mmap_mode="r"), np.load(f"{tmp}/g.npy", mmap_mode="r")
+            diff = float(np.abs(ev - gv).max()) if ev.shape == gv.shape else float("inf")
+            del ev, gv
+            reopen, reopen_wall = time_native(native)
+            info = time_info(native)
+            run = {
+                "embedkit_s": e["seconds"], "gensim_s": g["seconds"], "ratio": g["seconds"] / e["seconds"],
+                "max_abs_diff": diff, "same_keys": same_keys,
+                "matrix_mb": e["matrix_bytes"] / 2**20, "vocab_mb": e["vocab_bytes"] / 2**20,
+                "embedkit_pss_increase_mb": e["pss_increase_mb"], "embedkit_maxrss_bound_mb": e["maxrss_bound_mb"],
+                "gensim_pss_increase_mb": g["pss_increase_mb"],
+                "native_reopen_s": reopen, "native_reopen_process_s": reopen_wall, "info_cold_s": info,
+            }
+            runs.append(run)
+            print(f"run {r + 1}: embedkit {run['embedkit_s']:.2f} s, gensim {run['gensim_s']:.2f} s, "
+                  f"ratio {run['ratio']:.1f}x, max abs diff {diff:g}, same words {same_keys}, "
+                  f"peak +{run['embedkit_pss_increase_mb']:.0f} MB, reopen {reopen:.3f} s, info {info:.2f} s")
+        tf = info_imports_tf(native)
+
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if not isinstance(runs[0][k], bool)}
+    med["same_keys"] = all(r["same_keys"] for r in runs)
+    med["info_imports_tensorflow"] = tf
+    budget = 1.5 * (med["matrix_mb"] + med["vocab_mb"])
+    print()
+    print(f"median of {len(runs)} runs:")
+    print(f"  text load (400k x 50): embedkit {med['embedkit_s']:.2f} s, gensim {med['gensim_s']:.2f} s "
+          f"-> {med['ratio']:.1f}x faster; max abs diff {med['max_abs_diff']:g}; same words in order: "
+          f"{med['same_keys']}")
+    print(f"  peak memory increase (PSS, children included): {med['embedkit_pss_increase_mb']:.0f} MB vs "
+          f"float32 matrix {med['matrix_mb']:.0f} MB + vocabulary {med['vocab_mb']:.0f} MB "
+          f"(1.5x budget {budget:.0f} MB; ru_maxrss bound {med['embedkit_maxrss_bound_mb']:.0f} MB; "
+          f"gensim +{med['gensim_pss_increase_mb']:.0f} MB)")
+    print(f"  native re-open: {med['native_reopen_s']:.3f} s in process "
+          f"({med['native_reopen_process_s']:.2f} s for the whole fresh process)")
+    print(f"  `embedkit info` cold process wall: {med['info_cold_s']:.2f} s; imports TensorFlow/FAISS: {tf}")
+    print(f"  load avg at end: {os.getloadavg()[0]:.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"runs": runs, "median": med}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
