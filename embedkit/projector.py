@@ -102,11 +102,11 @@ def read_projector(directory: str | os.PathLike[str]) -> WordVectors:
     ['x', 'y']
     """
     d = Path(os.fspath(directory))
-    try:
-        vecs = np.loadtxt(d / VECTORS_TSV, dtype=np.float32, delimiter="\t", ndmin=2)
-        words = (d / METADATA_TSV).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError as e:
-        raise EmbedkitError(f"Expected projector files in {d}. Received: missing {Path(e.filename).name}") from None
+    missing = [n for n in (VECTORS_TSV, METADATA_TSV) if not (d / n).is_file()]
+    if missing:
+        raise EmbedkitError(f"Expected projector files in {d}. Received: missing {', '.join(missing)}")
+    vecs = np.loadtxt(d / VECTORS_TSV, dtype=np.float32, delimiter="\t", ndmin=2)
+    words = (d / METADATA_TSV).read_text(encoding="utf-8").splitlines()
     return WordVectors(words, vecs, source=str(d))
 
 
