@@ -50,9 +50,11 @@ SUPPORTED_TYPES = (
 )
 KINDS = ("list", "dict", "word_index", "keras", "tokenizers", "transformers", "sklearn", "gensim")
 
-PADDING_TOKENS = frozenset({"", "[PAD]", "<pad>", "<PAD>"})
+# Padding and mask tokens: their rows stay zero.
+PADDING_TOKENS = frozenset({"", "[PAD]", "<pad>", "<PAD>", "[MASK]", "<mask>"})
+# Other special tokens: never looked up in the vectors, filled by the OOV initialiser.
 SPECIAL_TOKENS = frozenset(
-    {"[UNK]", "<unk>", "<UNK>", "[CLS]", "[SEP]", "[MASK]", "<mask>", "<s>", "</s>", "<OOV>", "[OOV]", "<oov>",
+    {"[UNK]", "<unk>", "<UNK>", "[CLS]", "[SEP]", "<s>", "</s>", "<OOV>", "[OOV]", "<oov>",
      "<|endoftext|>", "<bos>", "<eos>"}
 )
 SCHEMES = ("wordpiece", "byte-level", "sentencepiece", "bpe")
@@ -69,7 +71,7 @@ class Vocab:
     Attributes:
         tokens: id → token as the tokenizer spells it (markers such as ``##`` or ``Ġ`` included).
         kind: which adapter produced it (one of :data:`KINDS`).
-        padding_ids: rows that must stay zero (padding and mask tokens).
+        padding_ids: rows that must stay zero (padding and mask tokens: ``''`` at id 0, ``[PAD]``, ``[MASK]``...).
         special_ids: other special tokens (``[UNK]``, ``[CLS]``, ...): never looked up in the vectors.
         scheme: subword marker scheme: ``wordpiece``, ``byte-level``, ``sentencepiece``, ``bpe`` or None.
         prefix: continuation prefix of WordPiece-style pieces (``##``).

@@ -64,8 +64,8 @@ def test_hf_wordpiece(glove50):
     tok = _wordpiece()
     v = as_vocab(tok)
     assert v.kind == "tokenizers" and v.scheme == "wordpiece" and v.prefix == "##"
-    assert v.padding_ids == {tok.token_to_id("[PAD]")}
-    assert {tok.token_to_id(t) for t in ("[UNK]", "[CLS]", "[SEP]", "[MASK]")} == v.special_ids
+    assert v.padding_ids == {tok.token_to_id("[PAD]"), tok.token_to_id("[MASK]")}  # both stay zero
+    assert {tok.token_to_id(t) for t in ("[UNK]", "[CLS]", "[SEP]")} == v.special_ids
     pieces = [i for i, t in enumerate(v.tokens) if t.startswith("##") and t[2:] in glove50 and len(t) > 3]
     assert pieces
     em = build_embedding_matrix(tok, glove50, oov="zeros", texts=TEXTS[:3])
