@@ -10,7 +10,8 @@ GlobalMaxPooling1D → Dense), all with dropout before the head, a sigmoid head 
 otherwise, Adam, and early stopping on a validation split carved from the training part.
 
 Pretrained rows come from :func:`embedkit.matrix.build_embedding_matrix` over the vocabulary of the training
-part (index 0 = padding, 1 = ``[UNK]``). Keras is imported only inside the functions that train.
+part (or of every text with ``vocab="all"``; index 0 = padding, 1 = ``[UNK]``). Keras is imported only
+inside the functions that train.
 
 >>> from embedkit.datasets import load_dataset
 >>> report = evaluate(load_dataset("pang_lee_polarity"), models=["pool"], embeddings=["random"],
@@ -440,6 +441,7 @@ def evaluate(
     maxlen: int | None = None,
     batch_size: int = 50,
     max_tokens: int | None = None,
+    vocab: str = "train",
     embedding_dim: int | None = None,
     dropout: float = 0.5,
     units: int = 64,
@@ -457,6 +459,9 @@ def evaluate(
         folds: k-fold CV when set (and the data has no given splits); else one held-out ``test_size`` split.
         epochs / patience: at most ``epochs``, early stopping on validation loss (``patience=None``: off).
         maxlen: tokens kept per example (default: 99th-percentile training length, at most 400).
+        vocab: ``"train"`` builds each split's vocabulary from its training texts (test words never seen in
+            training become ``[UNK]``); ``"all"`` uses every text of the dataset, never its labels, as Kim (2014)
+            did, so test words the vectors know get their pretrained rows.
         batch_size, max_tokens, embedding_dim, dropout, units, learning_rate: model and training settings.
         progress: an :class:`EvalProgress` for displays.
         output: a directory for ``report.json``, ``report.md`` and the learning-curve PNGs.
@@ -480,6 +485,8 @@ def evaluate(
         check_positive_int("maxlen", maxlen)
     if max_tokens is not None:
         check_positive_int("max_tokens", max_tokens)
+    if vocab not in ("train", "all"):
+        raise EmbedkitError(f"`vocab` must be 'train' or 'all'. Received: vocab={vocab!r}")
     if not 0 <= dropout < 1:
         raise EmbedkitError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
     pretrained = [e for e in embeddings if e != "random"]
@@ -494,13 +501,14 @@ def evaluate(
     tokens = [tokenize(t) for t in dataset.texts]
     prepared: list[_Prepared] = []
     for sp in splits:
-        vocab = Vocabulary.build([tokens[i] for i in sp.train], max_tokens=max_tokens)
-        ml = maxlen or auto_maxlen([tokens[i] for i in sp.train])
+        train_tokens = [tokens[i] for i in sp.train]
+        vocab_obj = Vocabulary.build(train_tokens if vocab == "train" else tokens, max_tokens=max_tokens)
+        ml = maxlen or auto_maxlen(train_tokens)
         if "conv1d" in models:
             ml = max(ml, 5)
-        x = {p: vocab.encode([tokens[i] for i in getattr(sp, p)], ml) for p in ("train", "val", "test")}
+        x = {p: vocab_obj.encode([tokens[i] for i in getattr(sp, p)], ml) for p in ("train", "val", "test")}
         y = {p: dataset.labels[getattr(sp, p)] for p in ("train", "val", "test")}
-        prepared.append(_Prepared(sp, vocab, x, y))
+        prepared.append(_Prepared(sp, vocab_obj, x, y))
 
     total = len(models) * len(embeddings) * len(prepared) * seeds
     summaries = [ModelSummary(m, e) for m in models for e in embeddings]
@@ -540,6 +548,7 @@ def evaluate(
         "maxlen": maxlen or sorted({int(p.x["train"].shape[1]) for p in prepared}),
         "batch_size": batch_size,
         "max_tokens": max_tokens,
+        "vocab": vocab,
         "vocab_size": [len(p.vocab) for p in prepared],
         "dropout": dropout,
         "units": units,

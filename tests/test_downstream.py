@@ -175,3 +175,14 @@ def test_bad_arguments_one_line(small_vectors):
         evaluate(ds, dropout=1.0)
     with pytest.raises(EmbedkitError, match="embedding"):
         evaluate(ds, embeddings=["frozen"], vectors=small_vectors)
+
+
+def test_vocab_all_uses_every_text_not_labels():
+    ds = Dataset.from_lists("v", ["good fine", "bad poor", "good nice", "bad awful", "good ok", "bad meh"] * 3,
+                            ["p", "n"] * 9)
+    n_types = len({w for t in ds.texts for w in t.split()})
+    rep = evaluate(ds, models=["pool"], embeddings=["random"], seeds=1, folds=3, epochs=1, embedding_dim=4,
+                   maxlen=4, vocab="all")
+    assert rep.config["vocab_size"] == [n_types + 2] * 3 and rep.config["vocab"] == "all"
+    with pytest.raises(EmbedkitError, match="`vocab` must be"):
+        evaluate(ds, vocab="test")

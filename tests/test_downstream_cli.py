@@ -46,6 +46,7 @@ def test_eval_json_and_report_files(tiny_dataset, tiny_vectors, tmp_path):
              "--dataset", str(tiny_dataset), "--seeds", "2", "--epochs", "1", "--maxlen", "8", "--batch-size", "8",
              "--output", str(out), "--json"])
     assert r.exit_code == 0, r.output
+    assert "[4/4] conv1d/static" in r.stderr  # plain progress lines when stderr is not a terminal
     rows = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
     assert [(x["model"], x["embedding"]) for x in rows] == [("conv1d", "random"), ("conv1d", "static")]
     for x in rows:
@@ -73,6 +74,7 @@ def test_eval_table_on_default_dataset():
         (["--model", "cnn"], "model"),
         (["--embedding", "frozen"], "embedding"),
         (["--patience", "-1"], "patience"),
+        (["--vocab", "test"], "vocab"),
     ],
 )
 def test_usage_errors_exit_2(args, needle):

@@ -33,6 +33,9 @@ def eval_downstream(
     maxlen: Annotated[Optional[int], typer.Option(help="Tokens per example (default: 99th percentile, <= 400).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Training batch size.")] = 50,
     max_tokens: Annotated[Optional[int], typer.Option(help="Vocabulary size cap (default: all words).")] = None,
+    vocab: Annotated[
+        str, typer.Option(help="train: vocabulary from the training texts; all: from every text (Kim 2014).")
+    ] = "train",
     dim: Annotated[Optional[int], typer.Option(help="Dimension of random embeddings (default: the vectors').")] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Fallback encoding of the dataset files.")] = None,
     output: Annotated[
@@ -50,6 +53,8 @@ def eval_downstream(
         modes = parse_choices(embedding, EMBEDDINGS, "embedding")
     except EmbedkitError as e:
         raise typer.BadParameter(str(e)) from None
+    if vocab not in ("train", "all"):
+        raise typer.BadParameter(f"must be train or all. Received: {vocab!r}", param_hint="--vocab")
     if patience < 0:
         raise typer.BadParameter(f"must be >= 0. Received: {patience}", param_hint="--patience")
     ds = load_dataset(dataset, encoding=encoding)
@@ -72,7 +77,7 @@ def eval_downstream(
         report = evaluate(
             ds, models=models, embeddings=modes, vectors=wv, vectors_name=vectors_name, seeds=seeds, folds=folds,
             test_size=test_size, epochs=epochs, patience=patience or None, maxlen=maxlen, batch_size=batch_size,
-            max_tokens=max_tokens, embedding_dim=dim, progress=progress, output=output,
+            max_tokens=max_tokens, vocab=vocab, embedding_dim=dim, progress=progress, output=output,
         )
     if as_json:
         for s in report.summaries:
@@ -108,56 +113,49 @@ def _print_table(report: Any) -> None:
     Console().print(table)
 
 
-class _RichProgress:
+class _RichProgress:  # duck-types embedkit.downstream.EvalProgress (kept out of the CLI's import path)
     """A rich progress display on stderr: one bar for all runs, one for the epochs of the current run."""
 
     def __enter__(self) -> _RichProgress:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from embedkit.downstream import EvalProgress
-
+        console = Console(stderr=True)
+        # Not a terminal (a log file, CI): one plain line per finished run instead of live bars.
+        self._live = console.is_terminal
         self._progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[status]}"), console=Console(stderr=True), transient=False,
+            TextColumn("{task.fields[status]}"), console=console, transient=False, disable=not self._live,
         )
         self._progress.start()
         self._all: Any = None
         self._run: Any = None
-        outer = self
-
-        class Hooks(EvalProgress):
-            def run_start(self, info: Any) -> None:
-                p = outer._progress
-                if outer._all is None:
-                    outer._all = p.add_task("runs", total=info.total, status="")
-                if outer._run is not None:
-                    p.remove_task(outer._run)
-                outer._run = p.add_task(
-                    f"{info.model}/{info.embedding} {info.split} seed {info.seed}", total=info.epochs, status=""
-                )
-
-            def epoch_end(self, info: Any, epoch: int, logs: dict[str, float]) -> None:
-                status = f"acc {logs.get('accuracy', float('nan')):.3f} val {logs.get('val_accuracy', float('nan')):.3f}"
-                outer._progress.update(outer._run, completed=epoch, status=status)
-
-            def run_end(self, info: Any, result: Any) -> None:
-                p = outer._progress
-                p.update(outer._run, completed=info.epochs, status=f"test acc {result.accuracy:.3f}")
-                p.update(outer._all, completed=info.index, status=f"last {result.accuracy:.3f}")
-
-        self.hooks = Hooks()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self._progress.stop()
 
-    # evaluate() calls these through the EvalProgress interface
+    # evaluate() calls these (the EvalProgress hooks)
     def run_start(self, info: Any) -> None:
-        self.hooks.run_start(info)
+        p = self._progress
+        if self._all is None:
+            self._all = p.add_task("runs", total=info.total, status="")
+        if self._run is not None:
+            p.remove_task(self._run)
+        self._run = p.add_task(f"{info.model}/{info.embedding} {info.split} seed {info.seed}", total=info.epochs,
+                               status="")
 
     def epoch_end(self, info: Any, epoch: int, logs: dict[str, float]) -> None:
-        self.hooks.epoch_end(info, epoch, logs)
+        status = f"acc {logs.get('accuracy', float('nan')):.3f} val {logs.get('val_accuracy', float('nan')):.3f}"
+        self._progress.update(self._run, completed=epoch, status=status)
 
     def run_end(self, info: Any, result: Any) -> None:
-        self.hooks.run_end(info, result)
+        p = self._progress
+        p.update(self._run, completed=info.epochs, status=f"test acc {result.accuracy:.3f}")
+        p.update(self._all, completed=info.index, status=f"last {result.accuracy:.3f}")
+        if not self._live:
+            typer.echo(
+                f"[{info.index}/{info.total}] {info.model}/{info.embedding} {info.split} seed {info.seed}: "
+                f"test acc {result.accuracy:.4f}, {result.epochs} epochs, {result.seconds_per_epoch:.2f} s/epoch",
+                err=True,
+            )
