@@ -198,6 +198,26 @@ class VectorIndex:
         idx.source_vectors = vectors
         return idx
 
+    @classmethod
+    def from_unit_vectors(cls, unit: np.ndarray) -> VectorIndex:
+        """An exact index over rows that are already unit length, sharing ``unit`` (no copy).
+
+        Example:
+            >>> import numpy as np
+            >>> VectorIndex.from_unit_vectors(np.eye(2, dtype=np.float32)).ntotal
+            2
+        """
+        if unit.ndim != 2:
+            raise EmbedkitError(f"`unit` must be a 2-D array. Received: shape={unit.shape}")
+        idx = cls(int(unit.shape[1]), "exact")
+        idx._codes = unit
+        return idx
+
+    @property
+    def unit_vectors(self) -> np.ndarray | None:
+        """The stored unit vectors of an exact index (a read-only memory map when loaded), else None."""
+        return self._codes if self.kind == "exact" else None
+
     @property
     def faiss_index(self) -> Any:
         """The underlying FAISS index (for ``exact``, an ``IndexFlatIP`` copy of the unit vectors)."""
@@ -497,7 +517,7 @@ class VectorIndex:
         rows = np.sort(rng.choice(limit, size=min(sample, limit), replace=False))
         q = unit_rows(arr[rows])
         exclude = [{int(r)} for r in rows]
-        exact = self if self.kind == "exact" else _exact_over(arr, self.dim)
+        exact = self if self.kind == "exact" else VectorIndex.from_unit_vectors(unit_rows(arr))
         exact_qps, (_, truth) = _timed(lambda: exact.search(q, k, exclude=exclude, restrict_vocab=restrict_vocab), len(q))
         qps, (_, got) = _timed(lambda: self.search(q, k, exclude=exclude, restrict_vocab=restrict_vocab), len(q))
         hits = sum(len(set(t[t >= 0].tolist()) & set(g[g >= 0].tolist())) for t, g in zip(truth, got))
@@ -652,12 +672,6 @@ def _index_is_current(path: Path, vdir: Path, vmeta: dict[str, Any]) -> bool:
     from embedkit.formats.native import sha256_file
 
     return sha256_file(vdir / "vectors.npy") == meta.vectors_sha256
-
-
-def _exact_over(arr: np.ndarray, dim: int) -> VectorIndex:
-    idx = VectorIndex(dim, "exact")
-    idx._codes = unit_rows(arr)
-    return idx
 
 
 def _finish(

@@ -140,16 +140,16 @@ def word_ids(wv: WordVectors, words: Sequence[str]) -> list[int]:
 
 def _unit_matrix(wv: WordVectors, index: VectorIndex | None) -> np.ndarray:
     """Unit vectors of every row: an exact index's own (memory-mapped) copy, else the set's cached ones."""
-    if index is not None and index.kind == "exact" and index.ntotal == len(wv):
-        return index._codes
+    if index is not None and index.unit_vectors is not None and index.ntotal == len(wv):
+        return index.unit_vectors
     return wv.unit_vectors()
 
 
 def _unit_rows_for(wv: WordVectors, ids: Sequence[int], index: VectorIndex | None) -> np.ndarray:
     from embedkit.index import unit_rows
 
-    if index is not None and index.kind == "exact" and index.ntotal == len(wv):
-        return np.asarray(index._codes[list(ids)], dtype=np.float32).reshape(len(ids), -1)
+    if index is not None and index.unit_vectors is not None and index.ntotal == len(wv):
+        return np.asarray(index.unit_vectors[list(ids)], dtype=np.float32).reshape(len(ids), -1)
     return unit_rows(np.asarray(wv.vectors[list(ids)], dtype=np.float32).reshape(len(ids), -1))
 
 
@@ -202,8 +202,13 @@ def _mean_query(vecs: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return (mean / norm if norm > 0 else mean).astype(np.float32)
 
 
-def _to_neighbours(wv: WordVectors, scores: np.ndarray, ids: np.ndarray) -> list[Neighbour]:
-    keys = wv.keys
+def to_neighbours(keys: Sequence[str], scores: np.ndarray, ids: np.ndarray) -> list[Neighbour]:
+    """One search result row (``scores``, ``ids`` with -1 for missing) as ranked :class:`Neighbour` s.
+
+    >>> import numpy as np
+    >>> to_neighbours(["a", "b"], np.array([0.9, 0.5]), np.array([1, -1]))
+    [Neighbour(word='b', score=0.9, rank=1)]
+    """
     return [
         Neighbour(keys[int(i)], float(s), r + 1)
         for r, (s, i) in enumerate((s, i) for s, i in zip(scores, ids) if i >= 0)
@@ -239,7 +244,7 @@ def most_similar(
     weights = np.concatenate([np.ones(len(pos)), -np.ones(len(neg))]).astype(np.float32)
     query = _mean_query(vecs, weights)
     scores, found = _search(wv, query[None, :], k, index, restrict_vocab, [set(ids)])
-    return _to_neighbours(wv, scores[0], found[0])
+    return to_neighbours(wv.keys, scores[0], found[0])
 
 
 def _search(
@@ -251,17 +256,10 @@ def _search(
     exclude: Sequence[set[int]] | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     if index is None:
-        index = _exact_over_cached(wv)
+        from embedkit.index import VectorIndex
+
+        index = VectorIndex.from_unit_vectors(wv.unit_vectors())
     return index.search(queries, k, restrict_vocab=restrict_vocab, exclude=exclude)
-
-
-def _exact_over_cached(wv: WordVectors) -> VectorIndex:
-    """An exact index sharing the set's cached unit vectors (no second copy)."""
-    from embedkit.index import VectorIndex
-
-    idx = VectorIndex(wv.dim, "exact")
-    idx._codes = wv.unit_vectors()
-    return idx
 
 
 def neighbours(
@@ -309,7 +307,7 @@ def neighbours_batch(
         q = np.asarray(queries, dtype=np.float32).reshape(-1, wv.dim) if queries.size else queries
         for s in range(0, len(q), batch_size):
             scores, ids = _search(wv, q[s : s + batch_size], k, index, restrict_vocab, None)
-            out.extend(NeighboursResult("<vector>", _to_neighbours(wv, sc, i)) for sc, i in zip(scores, ids))
+            out.extend(NeighboursResult("<vector>", to_neighbours(wv.keys, sc, i)) for sc, i in zip(scores, ids))
         return out
     words = list(queries)
     rows = word_ids(wv, words)
@@ -318,7 +316,7 @@ def neighbours_batch(
         q = _unit_rows_for(wv, chunk, index)
         scores, ids = _search(wv, q, k, index, restrict_vocab, [{r} for r in chunk])
         out.extend(
-            NeighboursResult(w, _to_neighbours(wv, sc, i)) for w, sc, i in zip(words[s : s + batch_size], scores, ids)
+            NeighboursResult(w, to_neighbours(wv.keys, sc, i)) for w, sc, i in zip(words[s : s + batch_size], scores, ids)
         )
     return out
 

@@ -46,6 +46,25 @@ def test_neighbours_json_matches_library_and_persists_index(named) -> None:
     assert index_path(vectors_dir() / "small", "exact").is_file()
 
 
+@pytest.mark.parametrize("word", ["w0", "w199"])  # first and last line of vocab.txt
+def test_neighbours_fast_path_edges(named, word) -> None:
+    r = _invoke("neighbours", word, "-k", "5", "--json")
+    assert r.exit_code == 0, r.output
+    assert [x["word"] for x in _ndjson(r.stdout)] == neighbours(named, word, k=5).words
+
+
+def test_neighbours_unicode_words(home, tmp_path) -> None:
+    words = ["café", "naïve", "日本", "e\u0301", "straße", "x"]
+    wv = WordVectors(words, np.random.default_rng(5).standard_normal((6, 4)).astype(np.float32))
+    wv.save(tmp_path / "u")
+    for w in words:
+        r = _invoke("neighbours", w, "--vectors", str(tmp_path / "u"), "-k", "5", "--json")
+        assert r.exit_code == 0, r.output
+        got = [x["word"] for x in _ndjson(r.stdout)]
+        assert got == neighbours(wv, w, k=5).words and w not in got
+    assert _invoke("neighbours", "caf", "--vectors", str(tmp_path / "u")).exit_code == 1
+
+
 def test_neighbours_table_and_approx(named) -> None:
     r = _invoke("neighbours", "w3", "-k", "3")
     assert r.exit_code == 0, r.output

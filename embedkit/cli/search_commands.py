@@ -107,6 +107,68 @@ def _read_batch(source: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+class _RawVocab:
+    """A native set's ``vocab.txt`` kept as bytes: the row of a word and the word of a row without parsing
+    every line (what a one-word query needs; parsing 400k lines would dominate its start-up)."""
+
+    def __init__(self, path: Path) -> None:
+        import numpy as np
+
+        self.raw = (path / "vocab.txt").read_bytes()
+        self.ends = np.flatnonzero(np.frombuffer(self.raw, np.uint8) == 10)
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def row(self, word: str) -> int | None:
+        """Row of ``word``, or None if it is not in the vocabulary."""
+        import numpy as np
+
+        if "\t" in word or "\n" in word or not word:
+            return None
+        needle = word.encode("utf-8") + b"\t"
+        if self.raw.startswith(needle):
+            return 0
+        pos = self.raw.find(b"\n" + needle)
+        return None if pos < 0 else int(np.searchsorted(self.ends, pos)) + 1
+
+    def __getitem__(self, i: int) -> str:
+        start = 0 if i == 0 else int(self.ends[i - 1]) + 1
+        return self.raw[start : int(self.ends[i])].rpartition(b"\t")[0].decode("utf-8")
+
+
+def _neighbours_native(
+    path: Path, word: str, k: int, restrict_vocab: int | None, exact: bool, approx: bool
+) -> Any:
+    """Neighbours of one word in a native set, touching only the rows it needs; None means "use the
+    general path" (unknown word: that path raises the error with close matches)."""
+    import numpy as np
+
+    from embedkit.errors import EmbedkitError, FormatError, check_positive_int
+    from embedkit.formats.native import read_meta
+    from embedkit.index import VectorIndex, default_kind
+    from embedkit.queries import NeighboursResult, to_neighbours
+
+    meta = read_meta(path)
+    size, dim = int(meta["size"]), int(meta["dim"])
+    if size == 0:
+        raise EmbedkitError(f"Expected a vector set with at least one word. Received: an empty vocabulary in {path}")
+    if restrict_vocab is not None:
+        check_positive_int("restrict_vocab", restrict_vocab)
+    vocab = _RawVocab(path)
+    row = vocab.row(word) if len(vocab) == size else None
+    if row is None:
+        return None
+    vecs = np.load(path / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    if vecs.shape != (size, dim):
+        raise FormatError(f"vectors.npy must have shape ({size}, {dim}) as meta.json says. Received: {vecs.shape}")
+    kind = default_kind(size, dim, approx=True if approx else (False if exact else None))
+    index = VectorIndex.for_vectors(path, kind, progress=True)
+    scores, ids = index.search(np.asarray(vecs[row], np.float32)[None, :], k, restrict_vocab=restrict_vocab,
+                               exclude=[{row}])
+    return NeighboursResult(word, to_neighbours(vocab, scores[0], ids[0]))  # type: ignore[arg-type]
+
+
 # -- commands ---------------------------------------------------------------------------------------------
 @command("neighbours")
 def neighbours_cmd(
@@ -126,22 +188,28 @@ def neighbours_cmd(
     if (word is None) == (batch is None):
         raise typer.BadParameter("give either WORD or --batch FILE. Received: " + ("both" if word else "neither"),
                                  param_hint="WORD")
+    from embedkit.home import resolve_vectors_path
     from embedkit.queries import neighbours, neighbours_batch, word_ids
 
     _check_mode(exact, approx)
     words = [word] if word is not None else _read_batch(batch or "-")
-    wv, path = _open(vectors)
-    if word is not None:
-        word_ids(wv, [word])  # an unknown word fails before any index work
-    index = _index(wv, path, exact, approx)
-    if word is not None:
-        results = [neighbours(wv, word, k, restrict_vocab=restrict_vocab, index=index)]
+    path = resolve_vectors_path(vectors)
+    fast = _neighbours_native(path, word, k, restrict_vocab, exact, approx) if word and path.is_dir() else None
+    if fast is not None:
+        results = [fast]
     else:
-        known = [w for w in words if w in wv.key_to_index]
-        for w in words:
-            if w not in wv.key_to_index:
-                typer.echo(f"Skipped: word {w!r} is not in the vocabulary.", err=True)
-        results = neighbours_batch(wv, known, k, restrict_vocab=restrict_vocab, index=index)
+        wv, path = _open(str(path))
+        if word is not None:
+            word_ids(wv, [word])  # an unknown word fails before any index work
+        index = _index(wv, path, exact, approx)
+        if word is not None:
+            results = [neighbours(wv, word, k, restrict_vocab=restrict_vocab, index=index)]
+        else:
+            known = [w for w in words if w in wv.key_to_index]
+            for w in words:
+                if w not in wv.key_to_index:
+                    typer.echo(f"Skipped: word {w!r} is not in the vocabulary.", err=True)
+            results = neighbours_batch(wv, known, k, restrict_vocab=restrict_vocab, index=index)
     if as_json:
         _emit_rows([r for res in results for r in res.rows()])
     else:
