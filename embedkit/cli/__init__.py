@@ -16,6 +16,9 @@ app: typer.Typer = _app.app
 
 def main() -> None:
     """Console-script entry point."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter, when it is loaded
     app()
 
 

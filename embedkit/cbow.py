@@ -1,0 +1,430 @@
+"""Train CBOW word2vec in Keras 3 (TensorFlow backend): ``train_cbow(corpus, CBOWConfig(...))``.
+
+What gensim's ``Word2Vec(sg=0)`` does, with the same defaults: negative sampling from unigram^0.75 that
+never uses the positive target as a negative, word2vec's frequent-word subsampling, a dynamic window drawn
+uniformly from 1..window per target, the mean of the context (``cbow_mean``), and a learning rate decaying
+linearly from ``alpha`` to ``min_alpha`` over all words of all epochs.
+
+Examples are made in vectorised numpy per chunk of the corpus (subsampling, window sampling, shuffling),
+in a background thread while Keras trains on the previous chunk; negatives are drawn on the device inside
+the train step. Between chunks a checkpoint can be written; ``resume=True`` continues from it and gives
+the same vectors as an uninterrupted run.
+
+Example:
+    >>> from embedkit.cbow import CBOWConfig, train_cbow
+    >>> sents = [["the", "cat", "sat"], ["the", "dog", "sat"]] * 50
+    >>> result = train_cbow(sents, CBOWConfig(vector_size=8, min_count=1, epochs=1))  # doctest: +SKIP
+    >>> result.wv["cat"].shape  # doctest: +SKIP
+    (8,)
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedkit.atomic import atomic_path, atomic_write_text
+from embedkit.corpus import EncodedCorpus, Tokenizer, encode_corpus
+from embedkit.errors import EmbedkitError, check_nonnegative_number, check_positive_int, check_positive_number
+from embedkit.vectors import WordVectors
+
+NOISE_TABLE_SIZE = 10_000_000
+
+
+@dataclass
+class CBOWConfig:
+    """Hyper-parameters, named and defaulted as gensim's ``Word2Vec(sg=0)``.
+
+    >>> CBOWConfig(vector_size=50).window
+    5
+    """
+
+    vector_size: int = 100
+    window: int = 5
+    negative: int = 5
+    min_count: int = 5
+    max_vocab_size: int | None = None
+    sample: float = 1e-3
+    ns_exponent: float = 0.75
+    cbow_mean: bool = True
+    alpha: float = 0.025
+    min_alpha: float = 0.0001
+    epochs: int = 5
+    seed: int = 1
+    batch_size: int = 1024
+    chunk_tokens: int = 1 << 20
+    threads: int | None = None
+
+    def validate(self) -> CBOWConfig:
+        """Raise a one-line :class:`EmbedkitError` for any out-of-range value; return self."""
+        for name in ("vector_size", "window", "negative", "min_count", "epochs", "batch_size", "chunk_tokens"):
+            check_positive_int(name, getattr(self, name))
+        if self.max_vocab_size is not None:
+            check_positive_int("max_vocab_size", self.max_vocab_size)
+        if self.threads is not None:
+            check_positive_int("threads", self.threads)
+        check_nonnegative_number("sample", self.sample)
+        check_nonnegative_number("ns_exponent", self.ns_exponent)
+        check_positive_number("alpha", self.alpha)
+        check_nonnegative_number("min_alpha", self.min_alpha)
+        if self.min_alpha > self.alpha:
+            raise EmbedkitError(
+                f"`min_alpha` must not exceed `alpha`. Received: alpha={self.alpha}, min_alpha={self.min_alpha}"
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise EmbedkitError(f"`seed` must be a non-negative integer. Received: seed={self.seed!r}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class TrainingStats:
+    """What happened during training (saved as ``training.json`` beside the vectors)."""
+
+    config: dict[str, Any]
+    tokenizer: dict[str, Any] | None
+    corpus_sha256: str
+    corpus_files: list[str]
+    raw_words: int  # tokens in the corpus (one epoch), before min_count
+    kept_words: int  # tokens in the vocabulary (one epoch)
+    vocab_size: int
+    examples_trained: int = 0
+    seconds: float = 0.0  # training time (excludes reading the corpus)
+    read_seconds: float = 0.0
+    words_per_sec: float = 0.0  # raw corpus words × epochs / training seconds (gensim's measure)
+    loss_per_epoch: list[float] = field(default_factory=list)
+    resumed_from: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class CBOWResult:
+    """The trained word vectors (with counts) and the training statistics."""
+
+    wv: WordVectors
+    stats: TrainingStats
+    output_vectors: np.ndarray | None = None
+
+    def save(self, path: str | os.PathLike[str], also_word2vec: bool = False) -> Path:
+        """Save the vectors as a native set with ``training.json`` inside it (and optionally word2vec text)."""
+        path = Path(path)
+        self.wv.save(path, source=f"embedkit train-cbow ({self.stats.corpus_sha256[:12]})",
+                     extra_meta={"trainer": "embedkit-cbow", "vector_size": self.wv.dim})
+        atomic_write_text(path / "training.json", json.dumps(self.stats.to_dict(), indent=2) + "\n")
+        if also_word2vec:
+            self.wv.save(path / "vectors.w2v.txt", format="word2vec")
+        return path
+
+
+ProgressFn = Callable[[dict[str, Any]], None]
+
+
+def train_cbow(
+    corpus: Sequence[str | os.PathLike[str]] | Iterable[Sequence[str]] | EncodedCorpus,
+    config: CBOWConfig | None = None,
+    *,
+    tokenizer: Tokenizer | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    checkpoint_every: float = 60.0,
+    progress: ProgressFn | None = None,
+) -> CBOWResult:
+    """Train CBOW on ``corpus`` (file paths, an iterable of token lists, or an :class:`EncodedCorpus`).
+
+    Args:
+        config: hyper-parameters (gensim's defaults when None).
+        tokenizer: used for file corpora (lowercase ``[a-z0-9]+('[a-z]+)?`` by default).
+        checkpoint_dir: where to keep a resumable checkpoint (written every ``checkpoint_every`` seconds
+            at chunk boundaries, and kept if training is interrupted).
+        resume: continue from the checkpoint in ``checkpoint_dir`` (it must match corpus and config).
+        progress: called with a dict (epoch, fraction, words_per_sec, loss, eta_seconds) after each batch
+            group; used by the CLI's progress bar.
+    """
+    config = (config or CBOWConfig()).validate()
+    if resume and checkpoint_dir is None:
+        raise EmbedkitError("`resume` needs a checkpoint directory. Received: resume=True, checkpoint_dir=None")
+    t_read = time.perf_counter()
+    files: list[str] = []
+    if isinstance(corpus, EncodedCorpus):
+        enc = corpus
+    else:
+        if isinstance(corpus, (str, os.PathLike)):
+            corpus = [corpus]
+        if isinstance(corpus, (list, tuple)) and all(isinstance(c, (str, os.PathLike)) for c in corpus):
+            if not corpus:
+                raise EmbedkitError("Expected at least one corpus file. Received: none")
+            files = [str(c) for c in corpus]
+        enc = encode_corpus(corpus, tokenizer=tokenizer, min_count=config.min_count,
+                            max_vocab_size=config.max_vocab_size)
+    read_seconds = time.perf_counter() - t_read
+    stats = TrainingStats(
+        config=config.to_dict(),
+        tokenizer=(tokenizer or Tokenizer()).to_dict() if files else None,
+        corpus_sha256=enc.digest,
+        corpus_files=files,
+        raw_words=enc.vocab.total_raw_words,
+        kept_words=enc.n_tokens,
+        vocab_size=len(enc.vocab),
+        read_seconds=round(read_seconds, 3),
+    )
+    trainer = _Trainer(enc, config, stats, checkpoint_dir, checkpoint_every, progress)
+    return trainer.run(resume)
+
+
+class _Trainer:
+    def __init__(
+        self,
+        enc: EncodedCorpus,
+        config: CBOWConfig,
+        stats: TrainingStats,
+        checkpoint_dir: str | os.PathLike[str] | None,
+        checkpoint_every: float,
+        progress: ProgressFn | None,
+    ) -> None:
+        self.enc = enc
+        self.cfg = config
+        self.stats = stats
+        self.ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.checkpoint_every = checkpoint_every
+        self.progress = progress
+        self.V = len(enc.vocab)
+        self.keep_p = enc.vocab.keep_probabilities(config.sample).astype(np.float32)
+        self.sent = enc.sentence_ids()
+        self.bounds = _chunk_bounds(enc.sentence_ends, config.chunk_tokens)
+        self.total_work = float(enc.n_tokens) * config.epochs  # lr decays over kept words of all epochs
+
+    # -- data ----------------------------------------------------------------------------------------------
+    def make_chunk(self, epoch: int, chunk: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """(context, target, alpha, real examples) for one chunk of one epoch; deterministic in (seed, epoch, chunk)."""
+        cfg = self.cfg
+        lo, hi = self.bounds[chunk], self.bounds[chunk + 1]
+        rng = np.random.default_rng([cfg.seed, epoch, chunk])
+        ids = self.enc.ids[lo:hi]
+        sent = self.sent[lo:hi]
+        keep = rng.random(ids.size, dtype=np.float32) < self.keep_p[ids]
+        kid, ks = ids[keep], sent[keep]
+        pos = np.flatnonzero(keep)  # position in the chunk, for the learning-rate schedule
+        m = kid.size
+        w = cfg.window
+        b = rng.integers(1, w + 1, size=m, dtype=np.int32)
+        ctx = np.full((m, 2 * w), self.V, dtype=np.int32)
+        for off in range(1, w + 1):
+            if off >= m:
+                break
+            ok = (ks[off:] == ks[:-off])
+            left = ok & (b[off:] >= off)
+            ctx[off:, off - 1] = np.where(left, kid[:-off], self.V)
+            right = ok & (b[:-off] >= off)
+            ctx[:-off, w + off - 1] = np.where(right, kid[off:], self.V)
+        has_ctx = (ctx != self.V).any(axis=1)
+        ctx, tgt, pos = ctx[has_ctx], kid[has_ctx], pos[has_ctx]
+        order = rng.permutation(tgt.size)
+        ctx, tgt, pos = ctx[order], tgt[order], pos[order]
+        # Learning rate per batch: linear in the share of all words processed, as word2vec.
+        done = epoch * self.enc.n_tokens + lo
+        bsz = cfg.batch_size
+        n_batches = max(1, -(-tgt.size // bsz))
+        frac_in_chunk = (np.arange(n_batches, dtype=np.float64) + 0.5) / n_batches
+        progress = (done + frac_in_chunk * (hi - lo)) / self.total_work
+        alpha_b = np.maximum(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * progress)
+        alpha = np.repeat(alpha_b.astype(np.float32), bsz)
+        # Pad to whole batches (one compiled shape): an all-padding context updates nothing.
+        pad = alpha.size - tgt.size
+        if pad:
+            ctx = np.concatenate([ctx, np.full((pad, 2 * w), self.V, dtype=np.int32)])
+            tgt = np.concatenate([tgt, np.zeros(pad, dtype=np.int32)])
+        return ctx, tgt, alpha, alpha.size - pad
+
+    # -- checkpoints ---------------------------------------------------------------------------------------
+    def _ckpt_state(self) -> dict[str, Any]:
+        return {"config": self.cfg.to_dict(), "corpus_sha256": self.enc.digest, "vocab_size": self.V}
+
+    def save_checkpoint(self, model: Any, epoch: int, chunk: int, losses: dict[str, Any]) -> None:
+        assert self.ckpt is not None
+        self.ckpt.mkdir(parents=True, exist_ok=True)
+        state = self._ckpt_state() | {"epoch": epoch, "next_chunk": chunk, "losses": losses,
+                                      "examples": self.stats.examples_trained, "seconds": self.elapsed()}
+        with atomic_path(self.ckpt / "weights.npz") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, w_in=model.input_embeddings.embeddings.numpy(),
+                         w_out=model.output_embeddings.embeddings.numpy(),
+                         step=np.int64(model.step_counter.numpy()))
+        atomic_write_text(self.ckpt / "state.json", json.dumps(state) + "\n")
+
+    def load_checkpoint(self, model: Any) -> dict[str, Any]:
+        assert self.ckpt is not None
+        try:
+            state = json.loads((self.ckpt / "state.json").read_text())
+            data = np.load(self.ckpt / "weights.npz")
+        except FileNotFoundError:
+            raise EmbedkitError(f"No checkpoint to resume from. Received: checkpoint_dir={str(self.ckpt)!r}") from None
+        except (ValueError, OSError) as e:
+            raise EmbedkitError(f"The checkpoint is unreadable ({e}). Received: {str(self.ckpt)!r}") from None
+        mine = self._ckpt_state()
+        for key in ("corpus_sha256", "vocab_size", "config"):
+            theirs = state.get(key)
+            if key == "config" and theirs is not None:
+                theirs = {k: v for k, v in theirs.items() if k != "threads"}
+                mine_v = {k: v for k, v in mine[key].items() if k != "threads"}
+            else:
+                mine_v = mine[key]
+            if theirs != mine_v:
+                raise EmbedkitError(
+                    f"The checkpoint was made with a different {key.replace('_', ' ')}: resume needs the same corpus "
+                    f"and settings. Received: checkpoint_dir={str(self.ckpt)!r}"
+                )
+        model.input_embeddings.embeddings.assign(data["w_in"])
+        model.output_embeddings.embeddings.assign(data["w_out"])
+        model.step_counter.assign(int(data["step"]))
+        return state
+
+    def elapsed(self) -> float:
+        return self._elapsed_before + (time.perf_counter() - self._t0)
+
+    # -- training ------------------------------------------------------------------------------------------
+    def run(self, resume: bool) -> CBOWResult:
+        import tensorflow as tf
+
+        cfg = self.cfg
+        if cfg.threads is not None:
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(cfg.threads)
+                tf.config.threading.set_inter_op_parallelism_threads(cfg.threads)
+            except RuntimeError:
+                pass  # runtime already initialised in this process; keep its setting
+        from embedkit.cbow_model import build_cbow_model
+
+        model = build_cbow_model(
+            self.V, cfg.vector_size, cfg.window, cfg.negative, _noise_table(self.enc.vocab.counts, cfg.ns_exponent),
+            cbow_mean=cfg.cbow_mean, seed=cfg.seed, initial_alpha=cfg.alpha,
+        )
+        start_epoch, start_chunk = 0, 0
+        epoch_loss: dict[str, Any] = {"sum": 0.0, "n": 0, "history": []}
+        self._elapsed_before = 0.0
+        if resume:
+            state = self.load_checkpoint(model)
+            start_epoch, start_chunk = state["epoch"], state["next_chunk"]
+            epoch_loss = state["losses"]
+            self.stats.examples_trained = state.get("examples", 0)
+            self._elapsed_before = float(state.get("seconds", 0.0))
+            self.stats.resumed_from = str(self.ckpt)
+        self._t0 = time.perf_counter()
+        n_chunks = len(self.bounds) - 1
+        plan = [(e, c) for e in range(start_epoch, cfg.epochs) for c in range(n_chunks)
+                if (e, c) >= (start_epoch, start_chunk)]
+        cb = _ProgressCallback(self, plan, epoch_loss)
+        last_ckpt = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(self.make_chunk, *plan[0]) if plan else None
+            for k, (epoch, chunk) in enumerate(plan):
+                assert pending is not None
+                ctx, tgt, alpha, n_real = pending.result()
+                pending = pool.submit(self.make_chunk, *plan[k + 1]) if k + 1 < len(plan) else None
+                cb.begin_chunk(epoch, chunk, tgt.size)
+                if tgt.size:
+                    ds = tf.data.Dataset.from_tensor_slices((ctx, tgt, alpha)).batch(cfg.batch_size)
+                    model.fit(ds, epochs=1, verbose=0, callbacks=[cb], shuffle=False)
+                self.stats.examples_trained += n_real
+                if chunk == n_chunks - 1:
+                    epoch_loss["history"].append(epoch_loss["sum"] / max(epoch_loss["n"], 1))
+                    epoch_loss["sum"], epoch_loss["n"] = 0.0, 0
+                if self.ckpt is not None and (
+                    time.perf_counter() - last_ckpt >= self.checkpoint_every or k == len(plan) - 1
+                ):
+                    nxt = plan[k + 1] if k + 1 < len(plan) else (cfg.epochs, 0)
+                    self.save_checkpoint(model, nxt[0], nxt[1], epoch_loss)
+                    last_ckpt = time.perf_counter()
+        seconds = self.elapsed()
+        self.stats.seconds = round(seconds, 3)
+        self.stats.words_per_sec = round(self.stats.raw_words * cfg.epochs / max(seconds, 1e-9), 1)
+        self.stats.loss_per_epoch = [round(float(x), 5) for x in epoch_loss["history"]]
+        w_in = model.input_embeddings.embeddings.numpy()[: self.V]
+        wv = WordVectors(self.enc.vocab.words, np.ascontiguousarray(w_in, dtype=np.float32),
+                         self.enc.vocab.counts, source="embedkit train-cbow")
+        return CBOWResult(wv=wv, stats=self.stats, output_vectors=model.output_embeddings.embeddings.numpy())
+
+
+def _chunk_bounds(sentence_ends: np.ndarray, chunk_tokens: int) -> list[int]:
+    """Token offsets that split the corpus into chunks of about ``chunk_tokens``, at sentence ends."""
+    total = int(sentence_ends[-1]) if sentence_ends.size else 0
+    bounds = [0]
+    targets = np.arange(chunk_tokens, total, chunk_tokens)
+    if targets.size:
+        idx = np.searchsorted(sentence_ends, targets)
+        for e in np.unique(sentence_ends[np.minimum(idx, sentence_ends.size - 1)]).tolist():
+            if bounds[-1] < e < total:
+                bounds.append(int(e))
+    bounds.append(total)
+    return bounds
+
+
+def _noise_table(counts: np.ndarray, exponent: float, size: int = NOISE_TABLE_SIZE) -> np.ndarray:
+    """word2vec's unigram table: word i fills a share of slots proportional to count_i ** exponent."""
+    p = counts.astype(np.float64) ** exponent
+    p /= p.sum()
+    cum = np.cumsum(p)
+    slots = (np.arange(size, dtype=np.float64) + 0.5) / size
+    return np.minimum(np.searchsorted(cum, slots), counts.size - 1).astype(np.int32)
+
+
+class _ProgressCallback:
+    """Feeds words/s, loss and ETA to the progress function; a Keras callback built lazily."""
+
+    def __new__(cls, trainer: _Trainer, plan: list[tuple[int, int]], epoch_loss: dict[str, Any]) -> Any:
+        import keras
+
+        class _CB(keras.callbacks.Callback):
+            def __init__(self) -> None:
+                super().__init__()
+                self.trainer = trainer
+                self.epoch_loss = epoch_loss
+                self.total = len(plan)
+                self.done_chunks = 0
+                self.n_chunks = len(trainer.bounds) - 1
+                self.batches = 1
+                self.epoch = 0
+                self.chunk = 0
+                self.t_start = time.perf_counter()
+                self.last_report = 0.0
+                self.words_start = (plan[0][0] * trainer.enc.n_tokens + trainer.bounds[plan[0][1]]) if plan else 0
+
+            def begin_chunk(self, epoch: int, chunk: int, n_examples: int) -> None:
+                self.epoch, self.chunk = epoch, chunk
+                self.batches = max(1, -(-n_examples // trainer.cfg.batch_size))
+                self.done_chunks += 1
+
+            def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+                loss = float((logs or {}).get("loss", 0.0))
+                self.epoch_loss["sum"] += loss
+                self.epoch_loss["n"] += 1
+                now = time.perf_counter()
+                if trainer.progress is None or (now - self.last_report < 0.25 and batch < self.batches - 1):
+                    return
+                self.last_report = now
+                tr = self.trainer
+                lo, hi = tr.bounds[self.chunk], tr.bounds[self.chunk + 1]
+                kept_done = self.epoch * tr.enc.n_tokens + lo + (hi - lo) * (batch + 1) / self.batches
+                frac = kept_done / tr.total_work
+                secs = time.perf_counter() - self.t_start
+                rate_kept = (kept_done - self.words_start) / max(secs, 1e-9)
+                scale = tr.enc.vocab.total_raw_words / max(tr.enc.n_tokens, 1)
+                tr.progress({
+                    "epoch": self.epoch + 1, "epochs": tr.cfg.epochs, "fraction": frac,
+                    "words_per_sec": rate_kept * scale, "loss": loss,
+                    "eta_seconds": (tr.total_work - kept_done) / max(rate_kept, 1e-9),
+                })
+
+        return _CB()

@@ -1,0 +1,236 @@
+"""Corpora for training: a tokenizer shared with the gensim check, streamed reading, and the vocabulary.
+
+A corpus is one or more text files (plain, ``.gz``, ``.bz2`` or ``.xz``), one sentence or paragraph per line,
+or any iterable of token lists. It is read once, streaming, into a compact int32 array of word ids
+(never a list of Python strings), from which every training epoch samples.
+
+>>> tok = Tokenizer()
+>>> tok("Don't PANIC: it's 42 o'clock!")
+["don't", 'panic', "it's", '42', "o'clock"]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedkit.errors import EmbedkitError
+
+DEFAULT_PATTERN = r"[a-z0-9]+(?:'[a-z]+)?"
+MAX_SENTENCE_LEN = 10000  # as gensim: longer lines are cut into pieces of this many tokens
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """Regex word tokenizer (lowercase by default): the same tokens go to embedkit and to gensim.
+
+    Args:
+        pattern: regular expression matching one token.
+        lowercase: lowercase the text before matching.
+    """
+
+    pattern: str = DEFAULT_PATTERN
+    lowercase: bool = True
+
+    def __post_init__(self) -> None:
+        try:
+            re.compile(self.pattern)
+        except re.error as e:
+            raise EmbedkitError(f"`pattern` must be a valid regular expression. Received: {self.pattern!r} ({e})")
+
+    def __call__(self, text: str) -> list[str]:
+        return _compiled(self.pattern).findall(text.lower() if self.lowercase else text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pattern": self.pattern, "lowercase": self.lowercase}
+
+
+_RE_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    rx = _RE_CACHE.get(pattern)
+    if rx is None:
+        rx = _RE_CACHE[pattern] = re.compile(pattern)
+    return rx
+
+
+def iter_lines(paths: Sequence[str | os.PathLike[str]], encoding: str = "utf-8") -> Iterator[str]:
+    """Lines of every file in turn, decompressing ``.gz`` / ``.bz2`` / ``.xz``; undecodable bytes replaced."""
+    from embedkit.formats.text import open_maybe_compressed
+
+    for path in paths:
+        p = Path(path)
+        if p.is_dir():
+            raise EmbedkitError(f"Expected a corpus file. Received: directory {str(p)!r}")
+        if not p.exists():
+            raise EmbedkitError(f"Corpus file does not exist. Received: {str(p)!r}")
+        try:
+            with open_maybe_compressed(p) as raw:
+                import io
+
+                with io.TextIOWrapper(raw, encoding=encoding, errors="replace") as fh:  # type: ignore[arg-type]
+                    yield from fh
+        except (OSError, EOFError) as e:
+            if isinstance(e, (FileNotFoundError, IsADirectoryError)):
+                raise
+            raise EmbedkitError(f"Corpus file could not be read ({e}). Received: {str(p)!r}") from None
+
+
+def iter_sentences(
+    source: Sequence[str | os.PathLike[str]] | Iterable[Sequence[str]], tokenizer: Tokenizer | None = None
+) -> Iterator[list[str]]:
+    """Token lists from files (tokenized with ``tokenizer``) or from an iterable of token lists (as given).
+
+    Lines longer than 10,000 tokens are cut into pieces, as gensim does; empty lines are skipped.
+    """
+    tokenizer = tokenizer or Tokenizer()
+    if _is_paths(source):
+        stream: Iterable[Sequence[str]] = (tokenizer(line) for line in iter_lines(source))  # type: ignore[arg-type]
+    else:
+        stream = source  # type: ignore[assignment]
+    for toks in stream:
+        if isinstance(toks, str):
+            raise EmbedkitError(f"Expected token lists (e.g. [['a', 'b'], ...]). Received: a string {toks[:30]!r}")
+        for s in range(0, len(toks), MAX_SENTENCE_LEN):
+            piece = list(toks[s : s + MAX_SENTENCE_LEN])
+            if piece:
+                yield piece
+
+
+def _is_paths(source: object) -> bool:
+    return isinstance(source, (list, tuple)) and all(isinstance(s, (str, os.PathLike)) for s in source)
+
+
+@dataclass
+class Vocabulary:
+    """Words kept for training (most frequent first) with their corpus counts."""
+
+    words: list[str]
+    counts: np.ndarray  # int64, descending
+    total_raw_words: int  # all tokens in the corpus, before min_count
+    min_count: int
+    dropped_words: int = 0  # types below min_count / beyond max_vocab_size
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.index:
+            self.index = {w: i for i, w in enumerate(self.words)}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def keep_probabilities(self, sample: float) -> np.ndarray:
+        """word2vec / gensim subsampling: P(keep w) = (sqrt(f/(s·T)) + 1)·(s·T)/f, capped at 1.
+
+        ``T`` is the number of retained words (as gensim), ``f`` the word's count; ``sample=0`` keeps all.
+        """
+        if sample <= 0:
+            return np.ones(len(self), dtype=np.float64)
+        retain_total = float(self.counts.sum())
+        threshold = sample * retain_total
+        c = self.counts.astype(np.float64)
+        p = (np.sqrt(c / threshold) + 1.0) * (threshold / c)
+        return np.minimum(p, 1.0)
+
+
+@dataclass
+class EncodedCorpus:
+    """A corpus as word ids: ``ids`` (int32, all sentences back to back) and ``sentence_ends`` (exclusive)."""
+
+    vocab: Vocabulary
+    ids: np.ndarray
+    sentence_ends: np.ndarray
+    digest: str  # sha256 of the token stream (before min_count), identifies the corpus + tokenizer
+
+    @property
+    def n_tokens(self) -> int:
+        """Tokens kept (in the vocabulary)."""
+        return int(self.ids.size)
+
+    def sentence_ids(self) -> np.ndarray:
+        """Sentence number of every token."""
+        starts = np.zeros(self.ids.size, dtype=np.int32)
+        ends = self.sentence_ends[:-1]
+        starts[ends[ends < self.ids.size]] = 1
+        return np.cumsum(starts, dtype=np.int32)
+
+
+def encode_corpus(
+    source: Sequence[str | os.PathLike[str]] | Iterable[Sequence[str]],
+    *,
+    tokenizer: Tokenizer | None = None,
+    min_count: int = 5,
+    max_vocab_size: int | None = None,
+) -> EncodedCorpus:
+    """Read the corpus once, count words, and encode it as ids of the words that survive ``min_count``.
+
+    The vocabulary is sorted by descending count (ties in first-seen order, as gensim). Sentences are kept
+    apart: windows never cross a line boundary.
+
+    Raises:
+        EmbedkitError: on an empty corpus, or when no word survives ``min_count``.
+    """
+    tmp_index: dict[str, int] = {}
+    chunks: list[np.ndarray] = []
+    lengths: list[int] = []
+    buf: list[int] = []
+    h = hashlib.sha256()
+    get = tmp_index.get
+    n_tokens = 0
+    for toks in iter_sentences(source, tokenizer):
+        for t in toks:
+            i = get(t)
+            if i is None:
+                i = tmp_index[t] = len(tmp_index)
+            buf.append(i)
+        lengths.append(len(toks))
+        n_tokens += len(toks)
+        h.update(" ".join(toks).encode("utf-8", "surrogatepass"))
+        h.update(b"\n")
+        if len(buf) >= 1 << 20:
+            chunks.append(np.array(buf, dtype=np.int32))
+            buf = []
+    if buf:
+        chunks.append(np.array(buf, dtype=np.int32))
+    if n_tokens == 0:
+        raise EmbedkitError("The corpus must contain at least one token. Received: an empty corpus")
+    raw = np.concatenate(chunks)
+    del chunks
+    counts = np.bincount(raw, minlength=len(tmp_index)).astype(np.int64)
+    order = np.argsort(-counts, kind="stable")
+    keep = counts[order] >= min_count
+    if max_vocab_size is not None:
+        keep[max_vocab_size:] = False
+    order_kept = order[keep]
+    if order_kept.size == 0:
+        raise EmbedkitError(
+            f"No word occurs at least min_count={min_count} times. Received: {n_tokens} tokens, "
+            f"{len(tmp_index)} distinct words, the most frequent seen {int(counts.max())} times"
+        )
+    tmp_words = list(tmp_index)
+    del tmp_index
+    remap = np.full(counts.size, -1, dtype=np.int32)
+    remap[order_kept] = np.arange(order_kept.size, dtype=np.int32)
+    mapped = remap[raw]
+    del raw
+    sent_of_token = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    kept_mask = mapped >= 0
+    ids = mapped[kept_mask]
+    new_lengths = np.bincount(sent_of_token[kept_mask], minlength=len(lengths))
+    ends = np.cumsum(new_lengths[new_lengths > 0])
+    vocab = Vocabulary(
+        words=[tmp_words[i] for i in order_kept.tolist()],
+        counts=counts[order_kept],
+        total_raw_words=n_tokens,
+        min_count=min_count,
+        dropped_words=int(counts.size - order_kept.size),
+    )
+    return EncodedCorpus(vocab=vocab, ids=ids, sentence_ends=ends.astype(np.int64), digest=h.hexdigest())
