@@ -84,7 +84,7 @@ class _Layout:
 class _Part:
     """What parsing one byte range produced (rows are written to the shared matrix)."""
 
-    words: list[str]
+    words: list[str] | str  # a worker sends its words as one newline-joined string (far smaller to ship)
     rows: int
     skipped: int
     lines: int
@@ -460,13 +460,33 @@ def _read_stream(
 
 
 # -- several processes, one shared matrix --------------------------------------------------------------------
-def _count_lines(arr: np.ndarray, a: int, b: int) -> int:
-    n = 0
-    for s in range(a, b, BLOCK):
-        n += int(np.count_nonzero(arr[s : min(s + BLOCK, b)] == 10))
-    if b > a and arr[b - 1] != 10:
-        n += 1  # last line without a newline
-    return n
+def _count_lines(f: IO[bytes], a: int, b: int, buf: bytearray) -> int:
+    """Lines in bytes ``[a, b)`` of ``f``, read through ``buf`` (no mapping: memory stays flat)."""
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    f.seek(a)
+    n, left, last = 0, b - a, 10
+    while left > 0:
+        k = f.readinto(memoryview(buf)[: min(len(buf), left)])  # type: ignore[attr-defined]
+        if not k:
+            break
+        n += int(np.count_nonzero(arr[:k] == 10))
+        last = buf[k - 1]
+        left -= k
+    return n + (1 if b > a and last != 10 else 0)  # a last line without a newline
+
+
+def _next_line_start(f: IO[bytes], pos: int, size: int) -> int:
+    """Offset just after the first newline at or after ``pos - 1`` (``size`` if none)."""
+    f.seek(max(pos - 1, 0))
+    at = max(pos - 1, 0)
+    while True:
+        chunk = f.read(1 << 16)
+        if not chunk:
+            return size
+        i = chunk.find(b"\n")
+        if i >= 0:
+            return at + i + 1
+        at += len(chunk)
 
 
 def _read_parallel(
@@ -476,16 +496,14 @@ def _read_parallel(
 
     size = p.stat().st_size
     start = layout.body_start
-    with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+    with open(p, "rb", buffering=0) as f:
         bounds = [start]
         for i in range(1, workers):
-            b = start + (size - start) * i // workers
-            nl = mm.find(b"\n", max(b - 1, bounds[-1]))
-            bounds.append(size if nl < 0 else nl + 1)
+            bounds.append(max(_next_line_start(f, start + (size - start) * i // workers, size), bounds[-1]))
         bounds.append(size)
-        arr = np.frombuffer(mm, dtype=np.uint8)
-        counts = [_count_lines(arr, bounds[i], bounds[i + 1]) for i in range(workers)]
-        del arr
+        buf = bytearray(RANGE_BLOCK)
+        counts = [_count_lines(f, bounds[i], bounds[i + 1], buf) for i in range(workers)]
+        del buf
     cap = sum(counts)
     shared = mmap.mmap(-1, max(cap * ctx.dim * 4, 4))  # MAP_SHARED: the workers' writes land here
     out = np.frombuffer(shared, dtype=np.float32, count=cap * ctx.dim).reshape(cap, ctx.dim)
@@ -543,7 +561,12 @@ def _read_parallel(
             for s in range(0, part.rows, step):
                 e = min(s + step, part.rows)
                 out[dest + s : dest + e] = out[off + s : off + e]
-        vocab.add(part.words)
+        words = part.words
+        if isinstance(words, str):
+            words = words.split("\n") if words else []
+            part.words = ""
+        vocab.add(words)
+        del words
         dest += part.rows
     vectors = out[:dest]
     if vocab.keep is not None:
@@ -556,7 +579,7 @@ def _read_parallel(
 def _worker(conn: Any, job: tuple) -> None:  # pragma: no cover - runs in a forked child
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     try:
-        conn.send(("ok", _parse_range(*job)))
+        conn.send(("ok", _parse_range(*job, joined=True)))
     except EmbedkitError as e:
         conn.send(("err", e))
     except BaseException as e:  # noqa: BLE001 - report anything else as one line
@@ -565,9 +588,15 @@ def _worker(conn: Any, job: tuple) -> None:  # pragma: no cover - runs in a fork
         conn.close()
 
 
-def _parse_range(p: Path, a: int, b: int, first: int, out: np.ndarray, row: int, ctx: _Ctx) -> _Part:
-    """Parse bytes ``[a, b)`` of ``p`` (whole lines; ``first`` is the global number of the first one)."""
+def _parse_range(
+    p: Path, a: int, b: int, first: int, out: np.ndarray, row: int, ctx: _Ctx, joined: bool = False
+) -> _Part:
+    """Parse bytes ``[a, b)`` of ``p`` (whole lines; ``first`` is the global number of the first one).
+
+    Rows go to ``out[row:]``; with ``joined`` the words come back as one newline-joined string.
+    """
     words: list[str] = []
+    texts: list[str] = []
     skipped = 0
     lineno = first
     n = 0
@@ -584,10 +613,14 @@ def _parse_range(p: Path, a: int, b: int, first: int, out: np.ndarray, row: int,
             w, values, sk = _parse_lines(lines, lineno, ctx)
             out[row + n : row + n + len(w)] = values
             n += len(w)
-            words.extend(w)
+            if joined:
+                if w:
+                    texts.append("\n".join(w))
+            else:
+                words.extend(w)
             skipped += sk
             lineno += len(lines)
-    return _Part(words, n, skipped, lineno - first)
+    return _Part("\n".join(texts) if joined else words, n, skipped, lineno - first)
 
 
 
