@@ -315,3 +315,21 @@ def test_binary_writer_rejects_spaces(tmp_path):
     with pytest.raises(EmbedkitError, match="no whitespace"):
         write_word2vec_binary(WordVectors(["a b"], np.ones((1, 2), np.float32)), tmp_path / "v.bin")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_make_glove_txt_reproduces_original_file(tmp_path, glove50):
+    """scripts/make_glove_txt.py writes the 171,350,079-byte original; the parallel reader reads it back."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "make_glove_txt.py"
+    spec = importlib.util.spec_from_file_location("make_glove_txt", script)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "glove.6B.50d.txt"
+    assert mod.main(str(out)) == 171_350_079 == out.stat().st_size
+    wv = read_text(out)
+    assert wv.keys == glove50.keys
+    ref = np.asarray(glove50.vectors, dtype=np.float32)
+    assert np.all(np.abs(wv.vectors - ref) <= 5e-5 * np.maximum(np.abs(ref), 1e-30) + 1e-45)

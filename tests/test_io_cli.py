@@ -48,6 +48,15 @@ def test_convert_all_formats_and_info(tmp_path, small_vectors):
     assert info["size"] == 200 and info["dim"] == 16 and info["sample_words"] == ["w0", "w1", "w2"]
     norms = np.linalg.norm(small_vectors.vectors, axis=1)
     assert info["norm_max"] == pytest.approx(float(norms.max()), abs=1e-3)
+    # A native set is summarised lazily (meta + mmap + head of vocab.txt): same figures as a full load.
+    from embedkit.vectors_info import describe
+
+    r = runner.invoke(app, ["info", str(src), "--json", "--sample", "4"])
+    lazy = json.loads(r.stdout)
+    full = describe(read_vectors(src), src, sample=4)
+    assert lazy == full and lazy["has_counts"] is True and lazy["sample_words"] == ["w0", "w1", "w2", "w3"]
+    r = runner.invoke(app, ["info", str(src)])
+    assert r.exit_code == 0 and "w0" in r.stdout and "sample_words" in r.stdout
 
 
 def test_vectors_list_and_set_default(tmp_path, small_vectors, home):
