@@ -435,7 +435,8 @@ class VectorIndex:
         """The persisted index of a native set: reused when it matches the vectors, else (re)built and saved.
 
         The index is trusted only when its metadata names the same ``vectors.npy`` (sha256 from
-        ``meta.json``, plus size and mtime; a changed file is re-hashed), dimension and size.
+        ``meta.json``, plus size and mtime; a changed file is re-hashed), dimension and size. Passing
+        ``params`` or ``rebuild=True`` always builds. ``wv`` (the opened set) saves re-reading it for a build.
 
         Example:
             >>> import numpy as np, tempfile, os

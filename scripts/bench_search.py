@@ -19,10 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -35,32 +37,46 @@ print(json.dumps([w for w, _ in kv.most_similar(sys.argv[2], topn=10)]))
 """
 
 
-def _wall(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+def _wall(cmd: list[str], env: dict[str, str]) -> tuple[float, str, float]:
+    """Wall seconds, stdout and CPU seconds (user + sys) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     dt = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise SystemExit(f"command failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
-    return dt, p.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return dt, p.stdout, cpu
 
 
 def bench_process(args: argparse.Namespace) -> dict[str, object]:
+    # Both processes run as after a normal install: bytecode cached (kept outside the repository).
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "embedkit-bench-pycache")
     exe = shutil.which("embedkit")
     ours_cmd = ([exe] if exe else [sys.executable, "-m", "embedkit"]) + ["neighbours", args.word, "--vectors", args.vectors]
     _wall(ours_cmd, env)  # warm the page cache and make sure the index exists
-    ours = [_wall(ours_cmd, env)[0] for _ in range(args.runs)]
-    _, js = _wall(ours_cmd + ["--json"], env)
+    _wall([sys.executable, "-c", "import gensim"], env)
+    runs = [_wall(ours_cmd, env) for _ in range(args.runs)]
+    ours, ours_cpu = [r[0] for r in runs], [r[2] for r in runs]
+    baseline = [_wall(([exe] if exe else [sys.executable, "-m", "embedkit"]) + ["vectors", "list"], env)[0]
+                for _ in range(args.runs)]
+    js = _wall(ours_cmd + ["--json"], env)[1]
     our_top = [json.loads(line)["word"] for line in js.splitlines() if line.strip()]
     theirs, their_top = [], None
     for _ in range(args.gensim_runs):
-        dt, out = _wall([sys.executable, "-c", GENSIM_PROC, args.text, args.word], env)
+        dt, out, _ = _wall([sys.executable, "-c", GENSIM_PROC, args.text, args.word], env)
         theirs.append(dt)
         their_top = json.loads(out)
     med_ours, med_theirs = statistics.median(ours), statistics.median(theirs)
     return {
         "embedkit_cli_median_s": round(med_ours, 3),
+        "embedkit_cli_min_s": round(min(ours), 3),
+        "embedkit_cli_cpu_median_s": round(statistics.median(ours_cpu), 3),
         "embedkit_cli_runs_s": [round(x, 3) for x in ours],
+        "cli_floor_vectors_list_median_s": round(statistics.median(baseline), 3),
         "gensim_process_median_s": round(med_theirs, 2),
         "gensim_process_runs_s": [round(x, 2) for x in theirs],
         "speedup": round(med_theirs / med_ours, 1),
@@ -106,11 +122,20 @@ def bench_batch(args: argparse.Namespace) -> dict[str, object]:
     q = unit_rows(np.asarray(wv.vectors[rows]))
     excl = [{r} for r in rows]
     t = time.perf_counter()
-    exact.search(q, 10, exclude=excl)
+    _, truth = exact.search(q, 10, exclude=excl)
     t_ex_raw = time.perf_counter() - t
+    truth_sets = [set(r.tolist()) for r in truth]
     t = time.perf_counter()
     hnsw.search(q, 10, exclude=excl)
     t_ap_raw = time.perf_counter() - t
+    sweep = []
+    for ef in args.ef_sweep:
+        t = time.perf_counter()
+        _, got = hnsw.search(q, 10, exclude=excl, ef_search=ef)
+        dt = time.perf_counter() - t
+        rec = float(np.mean([len(set(g.tolist()) & t) / 10 for g, t in zip(got, truth_sets)]))
+        sweep.append({"ef_search": ef, "recall_at_10": round(rec, 4), "qps": round(len(q) / dt),
+                      "vs_exact": round(t_ex_raw / dt, 1)})
     n = len(words)
     return {
         "queries": n,
@@ -130,6 +155,7 @@ def bench_batch(args: argparse.Namespace) -> dict[str, object]:
         "index_only_exact_qps": round(n / t_ex_raw),
         "index_only_hnsw_qps": round(n / t_ap_raw),
         "index_only_hnsw_vs_exact": round(t_ex_raw / t_ap_raw, 1),
+        "hnsw_ef_search_sweep": sweep,
     }
 
 
@@ -142,6 +168,7 @@ def main() -> None:
     ap.add_argument("--gensim-runs", type=int, default=3, help="gensim process runs (median)")
     ap.add_argument("--queries", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ef-sweep", type=int, nargs="*", default=[16, 32, 64, 128], help="HNSW efSearch values")
     ap.add_argument("--skip-process", action="store_true")
     ap.add_argument("--skip-batch", action="store_true")
     ap.add_argument("--json", help="also write the results to this file")
