@@ -46,6 +46,7 @@ else:
 print("ready", flush=True)
 sys.stdin.readline()
 t = time.perf_counter()
+c = os.times()
 if kind == "embedkit":
     wv = read_text(path)
     keys, vectors, k2i = wv.keys, wv.vectors, wv.key_to_index
@@ -53,6 +54,8 @@ else:
     kv = KeyedVectors.load_word2vec_format(path, no_header=True)
     keys, vectors, k2i = kv.index_to_key, kv.vectors, kv.key_to_index
 dt = time.perf_counter() - t
+c2 = os.times()
+cpu = (c2.user + c2.system + c2.children_user + c2.children_system) - (c.user + c.system + c.children_user + c.children_system)
 self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print("done", flush=True)
@@ -61,7 +64,7 @@ vocab = sys.getsizeof(keys) + sum(sys.getsizeof(k) for k in keys) + sys.getsizeo
 np.save(out + ".npy", np.asarray(vectors))
 with open(out + ".keys", "w", encoding="utf-8") as fh:
     fh.write("\n".join(keys))
-print(json.dumps({"seconds": dt, "maxrss_self_kb": self_kb, "maxrss_child_kb": child_kb,
+print(json.dumps({"seconds": dt, "cpu_seconds": cpu, "maxrss_self_kb": self_kb, "maxrss_child_kb": child_kb,
                   "matrix_bytes": int(np.asarray(vectors).nbytes), "vocab_bytes": vocab}), flush=True)
 """
 
@@ -130,19 +133,27 @@ def time_native(native: str) -> tuple[float, float]:
     code = (
         "import time; t0 = time.perf_counter()\n"
         "from embedkit.formats.native import read_native\n"
-        "t = time.perf_counter(); wv = read_native(%r); _ = wv.vectors[len(wv) - 1].sum()\n"
-        "print(time.perf_counter() - t, time.perf_counter() - t0)\n" % native
+        "t = time.perf_counter(); c = time.process_time()\n"
+        "wv = read_native(%r); _ = wv.vectors[len(wv) - 1].sum()\n"
+        "print(time.perf_counter() - t, time.process_time() - c)\n" % native
     )
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, check=True)
     wall = time.perf_counter() - t
-    return float(out.stdout.split()[0]), wall
+    reopen, cpu = (float(x) for x in out.stdout.split())
+    return reopen, cpu, wall
 
 
-def time_info(native: str) -> float:
+def time_info(native: str) -> tuple[float, float]:
+    """Wall and CPU seconds of a fresh ``python -m embedkit info NATIVE`` process."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "embedkit", "info", native], capture_output=True, env=ENV, check=True)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def info_imports_tf(native: str) -> bool:
@@ -184,20 +195,24 @@ def main() -> None:
             ev, gv = np.load(f"{tmp}/e.npy", mmap_mode="r"), np.load(f"{tmp}/g.npy", mmap_mode="r")
             diff = float(np.abs(ev - gv).max()) if ev.shape == gv.shape else float("inf")
             del ev, gv
-            reopen, reopen_wall = time_native(native)
-            info = time_info(native)
+            reopen, reopen_cpu, reopen_wall = time_native(native)
+            info, info_cpu = time_info(native)
             run = {
                 "embedkit_s": e["seconds"], "gensim_s": g["seconds"], "ratio": g["seconds"] / e["seconds"],
+                "embedkit_cpu_s": e["cpu_seconds"], "gensim_cpu_s": g["cpu_seconds"],
                 "max_abs_diff": diff, "same_keys": same_keys,
                 "matrix_mb": e["matrix_bytes"] / 2**20, "vocab_mb": e["vocab_bytes"] / 2**20,
                 "embedkit_pss_increase_mb": e["pss_increase_mb"], "embedkit_maxrss_bound_mb": e["maxrss_bound_mb"],
                 "gensim_pss_increase_mb": g["pss_increase_mb"],
-                "native_reopen_s": reopen, "native_reopen_process_s": reopen_wall, "info_cold_s": info,
+                "native_reopen_s": reopen, "native_reopen_cpu_s": reopen_cpu, "native_reopen_process_s": reopen_wall,
+                "info_cold_s": info, "info_cold_cpu_s": info_cpu,
+                "load_avg": os.getloadavg()[0],
             }
             runs.append(run)
             print(f"run {r + 1}: embedkit {run['embedkit_s']:.2f} s, gensim {run['gensim_s']:.2f} s, "
                   f"ratio {run['ratio']:.1f}x, max abs diff {diff:g}, same words {same_keys}, "
-                  f"peak +{run['embedkit_pss_increase_mb']:.0f} MB, reopen {reopen:.3f} s, info {info:.2f} s")
+                  f"peak +{run['embedkit_pss_increase_mb']:.0f} MB, reopen {reopen:.3f} s, info {info:.2f} s, "
+                  f"load avg {run['load_avg']:.1f}")
         tf = info_imports_tf(native)
 
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if not isinstance(runs[0][k], bool)}
@@ -209,12 +224,14 @@ def main() -> None:
     print(f"  text load (400k x 50): embedkit {med['embedkit_s']:.2f} s, gensim {med['gensim_s']:.2f} s "
           f"-> {med['ratio']:.1f}x faster; max abs diff {med['max_abs_diff']:g}; same words in order: "
           f"{med['same_keys']}")
+    print(f"  CPU seconds (children included): embedkit {med['embedkit_cpu_s']:.2f}, gensim {med['gensim_cpu_s']:.2f}")
     print(f"  peak memory increase (PSS, children included): {med['embedkit_pss_increase_mb']:.0f} MB vs "
           f"float32 matrix {med['matrix_mb']:.0f} MB + vocabulary {med['vocab_mb']:.0f} MB "
           f"(1.5x budget {budget:.0f} MB; gensim +{med['gensim_pss_increase_mb']:.0f} MB)")
-    print(f"  native re-open: {med['native_reopen_s']:.3f} s in process "
-          f"({med['native_reopen_process_s']:.2f} s for the whole fresh process)")
-    print(f"  `embedkit info` cold process wall: {med['info_cold_s']:.2f} s; imports TensorFlow/FAISS: {tf}")
+    print(f"  native re-open: {med['native_reopen_s']:.3f} s wall ({med['native_reopen_cpu_s']:.3f} s CPU) in a fresh "
+          f"process after imports; {med['native_reopen_process_s']:.2f} s for the whole process")
+    print(f"  `embedkit info` cold process: {med['info_cold_s']:.2f} s wall ({med['info_cold_cpu_s']:.2f} s CPU); "
+          f"imports TensorFlow/FAISS: {tf}")
     print(f"  load avg at end: {os.getloadavg()[0]:.2f}")
     if args.json:
         Path(args.json).write_text(json.dumps({"runs": runs, "median": med}, indent=2))

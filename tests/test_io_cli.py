@@ -167,3 +167,15 @@ def test_ctrl_c_during_convert_leaves_nothing(tmp_path, glove50):
     assert proc.returncode != 0
     assert err.strip().count("\n") == 0 and "Interrupted" in err and "Traceback" not in err
     assert list(out_dir.iterdir()) == []
+
+
+def test_convert_into_home_by_name(tmp_path, small_vectors, home):
+    p = tmp_path / "v.txt"
+    small_vectors.save(p, format="word2vec")
+    r = runner.invoke(app, ["convert", str(p), "mine", "--name"])
+    assert r.exit_code == 0, r.output
+    assert read_vectors(home / "vectors" / "mine").keys == small_vectors.keys
+    err = _one_line_error(runner.invoke(app, ["convert", str(p), "mine2", "--name", "--to", "glove"]), 2)
+    assert "--to must be native" in err
+    err = _one_line_error(runner.invoke(app, ["convert", str(p), "../x", "--name"]), 2)
+    assert "Received: '../x'" in err

@@ -23,6 +23,9 @@ def convert(
     skip_bad_lines: Annotated[bool, typer.Option("--skip-bad-lines", help="Skip malformed lines.")] = False,
     dtype: Annotated[str, typer.Option(help="float32 or float16 (native output).")] = "float32",
     precision: Annotated[Optional[int], typer.Option(help="Significant digits for text output.")] = None,
+    as_name: Annotated[
+        bool, typer.Option("--name", help="DST is a set name: write the native set into EMBEDKIT_HOME.")
+    ] = False,
 ) -> None:
     """Convert vectors between formats (atomic: nothing is left behind on error or Ctrl-C)."""
     from embedkit.formats import FORMATS, read_vectors
@@ -32,6 +35,14 @@ def convert(
         fail(f"`--to` must be one of {', '.join(FORMATS)}. Received: --to {to!r}", code=2)
     if from_format is not None and from_format not in FORMATS:
         fail(f"`--from` must be one of {', '.join(FORMATS)}. Received: --from {from_format!r}", code=2)
+    if as_name:
+        from embedkit.home import is_set_name, set_path
+
+        if to != "native":
+            fail(f"`--name` writes a native set, so --to must be native. Received: --to {to!r}", code=2)
+        if not is_set_name(dst):
+            fail(f"With --name, DST must be letters, digits, '.', '_' or '-'. Received: {dst!r}", code=2)
+        dst = str(set_path(dst))
     report: dict[str, int] = {}
     wv = read_vectors(
         resolve_vectors_path(src), format=from_format, encoding=encoding, skip_bad_lines=skip_bad_lines,

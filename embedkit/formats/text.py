@@ -204,6 +204,8 @@ def read_text(
             and _can_fork()
         )
         if parallel:
+            if PARALLEL_MIN_BYTES > 0:  # at least half the threshold of text per worker
+                workers = min(workers, max(2, p.stat().st_size // max(PARALLEL_MIN_BYTES // 2, 1)))
             vocab, vectors, skipped, lines = _read_parallel(p, layout, ctx, workers)
         else:
             vocab, vectors, skipped, lines = _read_stream(fh, p, layout, ctx, limit)
