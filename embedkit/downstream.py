@@ -487,6 +487,8 @@ def evaluate(
         check_positive_int("max_tokens", max_tokens)
     if vocab not in ("train", "all"):
         raise EmbedkitError(f"`vocab` must be 'train' or 'all'. Received: vocab={vocab!r}")
+    if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < 10):
+        raise EmbedkitError(f"`learning_rate` must be a number in (0, 10). Received: learning_rate={learning_rate!r}")
     if not 0 <= dropout < 1:
         raise EmbedkitError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
     pretrained = [e for e in embeddings if e != "random"]

@@ -91,6 +91,8 @@ def test_data_errors_exit_1_one_line(tmp_path):
     assert r.exit_code == 1 and "No default vector set" in r.stderr and "Traceback" not in r.output
     r = run(["eval", "--embedding", "random", "--seeds", "0"])
     assert r.exit_code == 1 and "`seeds` must be a positive integer" in r.stderr
+    r = run(["eval", "--embedding", "random", "--learning-rate", "0"])
+    assert r.exit_code == 1 and "`learning_rate` must be" in r.stderr
 
 
 def test_cli_import_stays_light():

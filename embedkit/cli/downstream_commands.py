@@ -37,6 +37,8 @@ def eval_downstream(
         str, typer.Option(help="train: vocabulary from the training texts; all: from every text (Kim 2014).")
     ] = "train",
     dim: Annotated[Optional[int], typer.Option(help="Dimension of random embeddings (default: the vectors').")] = None,
+    learning_rate: Annotated[float, typer.Option("--learning-rate", help="Adam learning rate.")] = 1e-3,
+    dropout: Annotated[float, typer.Option(help="Dropout before the output layer.")] = 0.5,
     encoding: Annotated[Optional[str], typer.Option(help="Fallback encoding of the dataset files.")] = None,
     output: Annotated[
         Optional[str], typer.Option("--output", "-o", help="Directory for report.json, report.md and PNG curves.")
@@ -77,7 +79,8 @@ def eval_downstream(
         report = evaluate(
             ds, models=models, embeddings=modes, vectors=wv, vectors_name=vectors_name, seeds=seeds, folds=folds,
             test_size=test_size, epochs=epochs, patience=patience or None, maxlen=maxlen, batch_size=batch_size,
-            max_tokens=max_tokens, vocab=vocab, embedding_dim=dim, progress=progress, output=output,
+            max_tokens=max_tokens, vocab=vocab, embedding_dim=dim, learning_rate=learning_rate, dropout=dropout,
+            progress=progress, output=output,
         )
     if as_json:
         for s in report.summaries:
