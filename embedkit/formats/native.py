@@ -97,6 +97,10 @@ def _read_vocab(path: Path, with_counts: bool = True) -> tuple[list[str], np.nda
         text = text[:-1]
     if not text:
         return [], None
+    if not with_counts:  # every count is -1: drop them before splitting (half the strings to create)
+        words_only = (text + "\n").replace("\t-1\n", "\n")
+        if "\t" not in words_only and text.count("\t") == text.count("\n") + 1:  # one "\t-1" per line
+            return words_only[:-1].split("\n"), None
     fields = text.replace("\n", "\t").split("\t")
     if len(fields) % 2:
         raise FormatError(f"Expected 'word<TAB>count' on every line of {path}. Received: a line without a tab")
