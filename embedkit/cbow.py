@@ -207,46 +207,52 @@ class _Trainer:
         self.total_work = float(enc.n_tokens) * config.epochs  # lr decays over kept words of all epochs
 
     # -- data ----------------------------------------------------------------------------------------------
-    def make_chunk(self, epoch: int, chunk: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """(context, target, alpha, real examples) for one chunk of one epoch; deterministic in (seed, epoch, chunk)."""
+    def make_chunk(self, epoch: int, chunk: int) -> tuple[tuple[np.ndarray, ...], int]:
+        """Training batches for one chunk of one epoch; deterministic in (seed, epoch, chunk).
+
+        Returns ``((span, context, target, alpha), n_targets)``. As in word2vec, targets are taken in corpus
+        order, so a batch of ``B`` consecutive (kept) words reads its context from one span of ``B + 2·window``
+        words: ``span`` (n_batches, B + 2w) holds their ids, ``context`` (n_batches, B, 2w) holds positions
+        in the span (``B + 2w`` = no word: outside the effective window, the sentence or the chunk),
+        ``target`` (n_batches, B) the target ids and ``alpha`` (n_batches,) the learning rate of each batch.
+        Each step then reads and writes each context row once instead of once per window it falls in.
+        """
         cfg = self.cfg
         lo, hi = self.bounds[chunk], self.bounds[chunk + 1]
         rng = np.random.default_rng([cfg.seed, epoch, chunk])
         ids = self.enc.ids[lo:hi]
         sent = self.sent[lo:hi]
-        keep = rng.random(ids.size, dtype=np.float32) < self.keep_p[ids]
+        keep = rng.random(ids.size, dtype=np.float32) < self.keep_p[ids]  # frequent-word subsampling
         kid, ks = ids[keep], sent[keep]
-        pos = np.flatnonzero(keep)  # position in the chunk, for the learning-rate schedule
         m = kid.size
-        w = cfg.window
-        b = rng.integers(1, w + 1, size=m, dtype=np.int32)
-        ctx = np.full((m, 2 * w), self.V, dtype=np.int32)
-        for off in range(1, w + 1):
-            if off >= m:
-                break
-            ok = (ks[off:] == ks[:-off])
-            left = ok & (b[off:] >= off)
-            ctx[off:, off - 1] = np.where(left, kid[:-off], self.V)
-            right = ok & (b[:-off] >= off)
-            ctx[:-off, w + off - 1] = np.where(right, kid[off:], self.V)
-        has_ctx = (ctx != self.V).any(axis=1)
-        ctx, tgt, pos = ctx[has_ctx], kid[has_ctx], pos[has_ctx]
-        order = rng.permutation(tgt.size)
-        ctx, tgt, pos = ctx[order], tgt[order], pos[order]
+        w, bsz, V = cfg.window, cfg.batch_size, self.V
+        n_batches = max(1, -(-m // bsz))
+        M = n_batches * bsz
+        U = bsz + 2 * w  # span length; index U means "no word"
+        b = np.zeros(M, dtype=np.int32)
+        b[:m] = rng.integers(1, w + 1, size=m, dtype=np.int32)  # dynamic window, uniform in 1..window
+        # Padded sequences with w slots on both sides; padding never matches a sentence.
+        seq = np.full(M + 2 * w, V, dtype=np.int32)
+        seq[w : w + m] = kid
+        sid = np.full(M + 2 * w, -1, dtype=np.int64)
+        sid[w : w + m] = ks
+        starts = np.arange(n_batches, dtype=np.int64) * bsz  # in padded coordinates: span = seq[start : start + U]
+        span = seq[starts[:, None] + np.arange(U)[None, :]]
+        ctx = np.empty((M, 2 * w), dtype=np.int32)
+        r = np.arange(M, dtype=np.int64) % bsz
+        center = w + np.arange(M, dtype=np.int64)  # index of each target in seq
+        cols = [-o for o in range(1, w + 1)] + list(range(1, w + 1))
+        for c, o in enumerate(cols):
+            ok = (sid[center + o] == sid[center]) & (b >= abs(o))
+            ctx[:, c] = np.where(ok, r + w + o, U)
+        tgt = np.zeros(M, dtype=np.int32)
+        tgt[:m] = kid
         # Learning rate per batch: linear in the share of all words processed, as word2vec.
         done = epoch * self.enc.n_tokens + lo
-        bsz = cfg.batch_size
-        n_batches = max(1, -(-tgt.size // bsz))
         frac_in_chunk = (np.arange(n_batches, dtype=np.float64) + 0.5) / n_batches
         progress = (done + frac_in_chunk * (hi - lo)) / self.total_work
-        alpha_b = np.maximum(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * progress)
-        alpha = np.repeat(alpha_b.astype(np.float32), bsz)
-        # Pad to whole batches (one compiled shape): an all-padding context updates nothing.
-        pad = alpha.size - tgt.size
-        if pad:
-            ctx = np.concatenate([ctx, np.full((pad, 2 * w), self.V, dtype=np.int32)])
-            tgt = np.concatenate([tgt, np.zeros(pad, dtype=np.int32)])
-        return ctx, tgt, alpha, alpha.size - pad
+        alpha = np.maximum(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * progress).astype(np.float32)
+        return (span, ctx.reshape(n_batches, bsz, 2 * w), tgt.reshape(n_batches, bsz), alpha), m
 
     # -- checkpoints ---------------------------------------------------------------------------------------
     def _ckpt_state(self) -> dict[str, Any]:
@@ -331,11 +337,11 @@ class _Trainer:
             pending = pool.submit(self.make_chunk, *plan[0]) if plan else None
             for k, (epoch, chunk) in enumerate(plan):
                 assert pending is not None
-                ctx, tgt, alpha, n_real = pending.result()
+                batches, n_real = pending.result()
                 pending = pool.submit(self.make_chunk, *plan[k + 1]) if k + 1 < len(plan) else None
-                cb.begin_chunk(epoch, chunk, tgt.size)
-                if tgt.size:
-                    ds = tf.data.Dataset.from_tensor_slices((ctx, tgt, alpha)).batch(cfg.batch_size)
+                cb.begin_chunk(epoch, chunk, batches[0].shape[0])
+                if n_real:
+                    ds = tf.data.Dataset.from_tensor_slices(batches)  # each element is one batch
                     model.fit(ds, epochs=1, verbose=0, callbacks=[cb], shuffle=False)
                 self.stats.examples_trained += n_real
                 if chunk == n_chunks - 1:
@@ -401,9 +407,9 @@ class _ProgressCallback:
                 self.last_report = 0.0
                 self.words_start = (plan[0][0] * trainer.enc.n_tokens + trainer.bounds[plan[0][1]]) if plan else 0
 
-            def begin_chunk(self, epoch: int, chunk: int, n_examples: int) -> None:
+            def begin_chunk(self, epoch: int, chunk: int, n_batches: int) -> None:
                 self.epoch, self.chunk = epoch, chunk
-                self.batches = max(1, -(-n_examples // trainer.cfg.batch_size))
+                self.batches = max(1, n_batches)
                 self.done_chunks += 1
 
             def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:

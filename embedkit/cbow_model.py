@@ -97,10 +97,19 @@ def build_cbow_model(
             return tf.where(hit, draw(1), neg)  # redraw collisions with the positive once; the rest are masked
 
         def train_step(self, data: Any) -> dict[str, Any]:
-            context, target, alpha = data
+            # span (U,): ids of B + 2w consecutive words; context (B, 2w): positions in the span (U = none);
+            # target (B,): ids; alpha: this batch's learning rate.
+            span, context, target, alpha = data
             target = tf.cast(target, tf.int32)
-            self.optimizer.learning_rate.assign(tf.cast(alpha[0], tf.float32))
-            h, mask, count = self._project(context)
+            d = self.dim
+            u = tf.shape(span)[0]
+            self.optimizer.learning_rate.assign(tf.cast(alpha, tf.float32))
+            rows = tf.concat([_table(self.input_embeddings).sparse_read(span), tf.zeros([1, d])], axis=0)
+            mask = tf.cast(tf.not_equal(context, u), tf.float32)  # (B, 2w)
+            count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
+            h = tf.reduce_sum(tf.gather(rows, context), axis=1)  # CBOW projection
+            if self.cbow_mean:
+                h = h / count
             neg = self._negatives(target)
             words = tf.concat([target[:, None], neg], axis=1)  # (B, 1 + negative)
             valid = tf.concat(
@@ -110,29 +119,27 @@ def build_cbow_model(
             out = _table(self.output_embeddings).sparse_read(words)  # (B, K+1, d)
             logits = tf.einsum("bd,bkd->bk", h, out)
             labels = tf.concat([tf.ones_like(logits[:, :1]), tf.zeros_like(logits[:, 1:])], axis=1)
-            err = (labels - tf.sigmoid(logits)) * valid  # word2vec's g / alpha
+            real = tf.reduce_max(mask, axis=1)  # targets with no context word update nothing
+            err = (labels - tf.sigmoid(logits)) * valid * real[:, None]  # word2vec's g / alpha
             loss_per_example = -tf.reduce_sum(
                 valid * (labels * tf.math.log_sigmoid(logits) + (1 - labels) * tf.math.log_sigmoid(-logits)), axis=1
             )
             neu1e = tf.einsum("bk,bkd->bd", err, out)
             if not self.cbow_mean:
                 neu1e = neu1e / count
-            d = self.dim
+            # Every context word gets the full error (word2vec / gensim); sum per span position first.
+            per_slot = tf.reshape(neu1e[:, None, :] * mask[:, :, None], [-1, d])
+            span_grad = tf.math.unsorted_segment_sum(per_slot, tf.reshape(context, [-1]), u + 1)[:-1]
+            grad_in = tf.IndexedSlices(-span_grad, span, tf.constant([self.vocab_size + 1, d], tf.int64))
             grad_out = tf.IndexedSlices(
                 tf.reshape(-err[:, :, None] * h[:, None, :], [-1, d]),
                 tf.reshape(words, [-1]),
                 tf.constant([self.vocab_size, d], tf.int64),
             )
-            grad_in = tf.IndexedSlices(
-                tf.reshape(-neu1e[:, None, :] * mask[:, :, None], [-1, d]),
-                tf.reshape(context, [-1]),
-                tf.constant([self.vocab_size + 1, d], tf.int64),
-            )
             self.optimizer.apply_gradients(
                 [(grad_in, self.input_embeddings.embeddings), (grad_out, self.output_embeddings.embeddings)]
             )
             self.step_counter.assign_add(1)
-            real = tf.reduce_max(mask, axis=1)  # padding examples (no context) do not count
             return {"loss": tf.reduce_sum(loss_per_example * real) / tf.maximum(tf.reduce_sum(real), 1.0)}
 
     def _table(layer: Any) -> Any:

@@ -73,25 +73,34 @@ def test_noise_table_follows_unigram_power():
 
 
 def test_dynamic_window_and_sentence_boundaries():
-    from embedkit.cbow import _Trainer, TrainingStats
+    from embedkit.cbow import TrainingStats, _Trainer
 
-    sents = [[f"w{i}" for i in range(40)] for _ in range(200)]
+    sents = [[f"w{i:02d}" for i in range(40)] for _ in range(200)]
     enc = encode_corpus(sents, min_count=1)
-    cfg = CBOWConfig(window=4, sample=0, min_count=1, batch_size=64).validate()
+    W, B = 4, 64
+    cfg = CBOWConfig(window=W, sample=0, min_count=1, batch_size=B).validate()
     tr = _Trainer(enc, cfg, TrainingStats({}, None, "", [], 0, 0, 0), None, 60, None)
-    ctx, tgt, alpha, n = tr.make_chunk(0, 0)
-    ctx, tgt = ctx[:n], tgt[:n]
-    assert n == enc.n_tokens  # sample=0 keeps every word; every word has context
-    words = np.array(enc.vocab.index)  # noqa: F841 - documents ids are word positions below
+    (span, ctx, tgt, alpha), n = tr.make_chunk(0, 0)
+    assert n == enc.n_tokens  # sample=0 keeps every word
+    U = B + 2 * W
+    assert span.shape == (ctx.shape[0], U) and ctx.shape[1:] == (B, 2 * W)
+    # context positions point at the right words: word ids of the context, from the span
+    ctx_ids = np.where(ctx == U, -1, np.take_along_axis(span[:, None, :].repeat(B, 1), np.minimum(ctx, U - 1), 2))
+    ctx_ids, tgt = ctx_ids.reshape(-1, 2 * W)[:n], tgt.reshape(-1)[:n]
     pos = np.array([int(enc.vocab.words[t][1:]) for t in tgt])
-    left = (ctx[:, :4] != len(enc.vocab)).sum(1)
-    # effective window b is uniform in 1..4: interior targets (pos >= 4) have exactly b left words
-    inner = pos >= 4
-    hist = np.bincount(left[inner], minlength=5)[1:] / inner.sum()
-    np.testing.assert_allclose(hist, 0.25, atol=0.03)
-    # windows never cross a sentence: a target at position 0 has no left context
-    assert (left[pos == 0] == 0).all()
-    assert np.all(np.diff(alpha[::64]) <= 0)  # learning rate never increases
+    left = ctx_ids[:, :W]
+    for o in range(1, W + 1):  # the word at offset -o is the word o places before the target
+        got = left[:, o - 1]
+        ok = got >= 0
+        assert np.all(np.array([int(enc.vocab.words[g][1:]) for g in got[ok]]) == pos[ok] - o)
+    n_left = (left >= 0).sum(1)
+    # effective window b is uniform in 1..W: interior targets (pos >= W) have exactly b left words
+    inner = pos >= W
+    hist = np.bincount(n_left[inner], minlength=W + 1)[1:] / inner.sum()
+    np.testing.assert_allclose(hist, 1 / W, atol=0.03)
+    assert (n_left[pos == 0] == 0).all()  # windows never cross a sentence
+    assert (ctx_ids[pos == 39][:, W:] == -1).all()
+    assert np.all(np.diff(alpha) <= 0)  # the learning rate never increases
 
 
 def test_negatives_never_equal_target():

@@ -32,7 +32,9 @@ CbowMean = Annotated[bool, typer.Option("--cbow-mean/--cbow-sum", help="Average 
 
 def _config(**kw: Any) -> Any:
     from embedkit.cbow import CBOWConfig
+    from embedkit.errors import check_positive_int
 
+    check_positive_int("dim", kw["vector_size"])  # named as the user typed it
     return CBOWConfig(**kw).validate()
 
 
