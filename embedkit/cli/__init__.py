@@ -18,7 +18,7 @@ def main() -> None:
     """Console-script entry point."""
     import os
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter, when it is loaded
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow C++ start-up chatter (e.g. cuInit on CPU hosts)
     app()
 
 

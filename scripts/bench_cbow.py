@@ -1,0 +1,62 @@
+"""Benchmark: embedkit's Keras CBOW vs gensim Word2Vec(sg=0), same tokens and settings, in one run.
+
+    python scripts/bench_cbow.py                       # ../shared/data/corpora/mixed-en.txt.gz, issue-3 settings
+    python scripts/bench_cbow.py CORPUS --epochs 1     # any corpus
+
+Prints both rows (time, words/s, vocabulary, analogy / WS353 / SimLex, overlap@10, peak RSS), the speed ratio
+and whether the quality and speed bars hold: analogy >= gensim - 1 point, WS353 and SimLex >= gensim - 0.02,
+words/s >= 0.5x gensim. Each trainer runs in its own process (its own peak RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from embedkit.cbow import CBOWConfig
+from embedkit.compare import compare_gensim
+
+DEFAULT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "corpora" / "mixed-en.txt.gz"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("corpus", nargs="*", default=[str(DEFAULT)])
+    ap.add_argument("--dim", type=int, default=100)
+    ap.add_argument("--window", type=int, default=5)
+    ap.add_argument("--negative", type=int, default=5)
+    ap.add_argument("--min-count", type=int, default=5)
+    ap.add_argument("--sample", type=float, default=1e-3)
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--batch-size", type=int, default=1024)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    cfg = CBOWConfig(vector_size=a.dim, window=a.window, negative=a.negative, min_count=a.min_count,
+                     sample=a.sample, epochs=a.epochs, batch_size=a.batch_size)
+    print(f"corpus: {', '.join(a.corpus)}; cores: {os.cpu_count()}; {cfg}", file=sys.stderr)
+    cmp = compare_gensim(a.corpus, cfg, workers=a.workers, restrict_vocab=30000)
+    e, g = cmp.rows
+    if a.json:
+        print(json.dumps(cmp.to_dict()))
+    fields = ["seconds", "words_per_sec", "vocab_size", "analogy_accuracy", "analogy_semantic", "analogy_syntactic",
+              "ws353_spearman", "simlex_spearman", "overlap_at_10", "peak_rss_mb"]
+    print(f"{'':22}{'embedkit':>14}{'gensim':>14}")
+    for f in fields:
+        print(f"{f:22}{getattr(e, f):>14,.4g}{getattr(g, f):>14,.4g}")
+    ratio = e.words_per_sec / g.words_per_sec
+    print(f"\nspeed ratio embedkit/gensim: {ratio:.2f}x  (bar >= 0.5x: {'PASS' if ratio >= 0.5 else 'FAIL'})")
+    checks = {
+        "analogy >= gensim - 1 pt": e.analogy_accuracy >= g.analogy_accuracy - 0.01,
+        "WS353 >= gensim - 0.02": e.ws353_spearman >= g.ws353_spearman - 0.02,
+        "SimLex >= gensim - 0.02": e.simlex_spearman >= g.simlex_spearman - 0.02,
+    }
+    for name, ok in checks.items():
+        print(f"{name}: {'PASS' if ok else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()
