@@ -66,11 +66,11 @@ def test_neighbours_unicode_words(home, tmp_path) -> None:
 
 
 def test_neighbours_table_and_approx(named) -> None:
-    r = _invoke("neighbours", "w3", "-k", "3")
+    r = _invoke("neighbours", "w3", "-k", "3")  # not a terminal: tab-separated, header first
     assert r.exit_code == 0, r.output
-    for w in neighbours(named, "w3", k=3).words:
-        assert w in r.stdout
-    assert "Neighbours of 'w3'" in r.stdout
+    lines = [line.split("\t") for line in r.stdout.splitlines()]
+    assert lines[0] == ["#", "word", "cosine"]
+    assert [x[1] for x in lines[1:]] == neighbours(named, "w3", k=3).words
     r = _invoke("neighbours", "w3", "-k", "3", "--approx", "--json")
     assert r.exit_code == 0, r.output
     assert index_path(vectors_dir() / "small", "hnsw").is_file()
@@ -149,6 +149,20 @@ def test_similarity_analogy_doesnt_match(named) -> None:
     assert row["odd_one_out"] in {"w1", "w2", "w3", "w4"}
     r = _invoke("doesnt-match", "w1", "w2", "w3")
     assert r.exit_code == 0 and "odd one out" in r.stdout
+    r = _invoke("similarity", "w1", "w2")
+    assert r.stdout.splitlines()[1].split("\t")[:2] == ["w1", "w2"]
+
+
+def test_rich_table_on_a_terminal(named, monkeypatch) -> None:
+    import embedkit.cli.search_commands as sc
+
+    printed = []
+    monkeypatch.setattr(sc.sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr("rich.console.Console.print", lambda self, obj: printed.append(obj))
+    sc._table("Neighbours of 'w3'", ["#", "word", "cosine"], [["1", "w7", "0.5000"]])
+    (table,) = printed
+    assert table.title == "Neighbours of 'w3'" and [c.header for c in table.columns] == ["#", "word", "cosine"]
+    assert table.row_count == 1
 
 
 def test_index_build_check_recall(named) -> None:

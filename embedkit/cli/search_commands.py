@@ -87,15 +87,27 @@ def _emit_rows(rows: list[dict[str, Any]]) -> None:
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """A rich table on a terminal; tab-separated lines (header first) when stdout is a pipe or file."""
+    if not sys.stdout.isatty():
+        sys.stdout.write("".join("\t".join(r) + "\n" for r in [columns, *rows]))
+        return
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
     for i, c in enumerate(columns):
-        table.add_column(c, justify="right" if i != 1 or c.lower() in ("score", "cosine") else "left")
+        table.add_column(c, justify="left" if i == 1 or not rows or not _numeric(rows[0][i]) else "right")
     for r in rows:
         table.add_row(*r)
     Console(highlight=False).print(table)
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_batch(source: str) -> list[str]:
