@@ -324,7 +324,7 @@ class EvalReport:
         ]
         if self.coverage:
             lines.append(
-                f"- training vocabulary found as is in the vectors: {self.coverage.get('types', float('nan')):.1%} of "
+                f"- vocabulary found as is in the vectors: {self.coverage.get('types', float('nan')):.1%} of "
                 f"word types (mean over splits; the rest get the matrix builder's fallbacks)"
             )
         lines += [
