@@ -678,17 +678,25 @@ def _index_is_current(path: Path, vdir: Path, vmeta: dict[str, Any]) -> bool:
 def _finish(
     scores: np.ndarray, ids: np.ndarray, k: int, exclude: Sequence[Collection[int]] | None
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Drop excluded and missing ids (keeping the order of the rest), cut to ``k``, pad with -1 / -inf."""
     scores = np.asarray(scores, dtype=np.float32)
     ids = np.asarray(ids, dtype=np.int64)
+    drop = ids < 0
+    width = max((len(e) for e in exclude), default=0) if exclude is not None else 0
+    if width:
+        ex = np.full((len(ids), width), -2, np.int64)
+        for r, e in enumerate(exclude or ()):
+            if e:
+                ex[r, : len(e)] = list(e)
+        drop |= (ids[:, :, None] == ex[:, None, :]).any(axis=2)
+    if drop.any():
+        order = np.argsort(drop, axis=1, kind="stable")  # kept results first, in their order
+        ids, scores, drop = (np.take_along_axis(a, order, axis=1) for a in (ids, scores, drop))
+        ids[drop], scores[drop] = -1, -np.inf
     out_s = np.full((len(ids), k), -np.inf, np.float32)
     out_i = np.full((len(ids), k), -1, np.int64)
-    for r in range(len(ids)):
-        keep = ids[r] >= 0
-        if exclude is not None and exclude[r]:
-            keep &= ~np.isin(ids[r], np.fromiter(exclude[r], np.int64, len(exclude[r])))
-        sel_i, sel_s = ids[r][keep][:k], scores[r][keep][:k]
-        out_i[r, : len(sel_i)] = sel_i
-        out_s[r, : len(sel_s)] = sel_s
+    width = min(k, ids.shape[1])
+    out_s[:, :width], out_i[:, :width] = scores[:, :width], ids[:, :width]
     return out_s, out_i
 
 

@@ -85,6 +85,9 @@ def test_restrict_vocab_and_exclude(data: np.ndarray, kind: str) -> None:
     _, ids = idx.search(data[:3], k=4, exclude=[{0}, {1}, {2}], nprobe=4)
     for r in range(3):
         assert r not in ids[r].tolist() and len(set(ids[r].tolist())) == 4
+    full = idx.search(data[:1], k=8, nprobe=4)[1][0].tolist()
+    _, cut = idx.search(data[:1], k=4, exclude=[set(full[:3])], nprobe=4)  # drop the 3 best
+    assert cut[0].tolist() == full[3:7]
 
 
 def test_fewer_candidates_than_k_are_padded() -> None:
