@@ -117,7 +117,8 @@ def test_unknown_word_is_one_line_with_suggestions(named) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["neighbours", "w1", "-k", "0"], ["neighbours", "w1", "--exact", "--approx"], ["neighbours"],
+    [["neighbours", "w1", "-k", "0"], ["neighbours", "w1", "--restrict-vocab", "0"],
+     ["analogy", "a", "b", "c", "-k", "-1"], ["neighbours", "w1", "--exact", "--approx"], ["neighbours"],
      ["analogy", "a", "b", "c", "--method", "sub"], ["index", "build", "--kind", "annoy"]],
 )
 def test_usage_errors_exit_2(named, args) -> None:

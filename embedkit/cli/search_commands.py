@@ -35,9 +35,11 @@ RestrictOpt = Annotated[
 
 
 # -- shared plumbing ----------------------------------------------------------------------------------------
-def _check_k(k: int) -> None:
+def _check_k(k: int, restrict_vocab: int | None = None) -> None:
     if k <= 0:
         raise typer.BadParameter(f"must be a positive integer. Received: k={k}", param_hint="-k")
+    if restrict_vocab is not None and restrict_vocab <= 0:
+        raise typer.BadParameter(f"must be a positive integer. Received: {restrict_vocab}", param_hint="--restrict-vocab")
 
 
 def _open(spec: str | None) -> tuple[WordVectors, Path]:
@@ -196,7 +198,7 @@ def neighbours_cmd(
     ] = None,
 ) -> None:
     """Nearest words to WORD by cosine similarity (WORD itself excluded)."""
-    _check_k(k)
+    _check_k(k, restrict_vocab)
     if (word is None) == (batch is None):
         raise typer.BadParameter("give either WORD or --batch FILE. Received: " + ("both" if word else "neither"),
                                  param_hint="WORD")
@@ -264,7 +266,7 @@ def analogy_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """A is to B as C is to ? (e.g. `embedkit analogy man king woman` -> queen)."""
-    _check_k(k)
+    _check_k(k, restrict_vocab)
     if method not in ("add", "mul"):
         raise typer.BadParameter(f"must be add or mul. Received: {method!r}", param_hint="--method")
     from embedkit.queries import analogy, word_ids
