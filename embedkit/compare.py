@@ -149,6 +149,7 @@ def _peak_rss_mb() -> float:
 
 def _train_child(trainer: str, tokens: str, cfg: dict[str, Any], out: str, workers: int) -> dict[str, Any]:
     """Runs in a fresh process: train one model on the token file, save it, report time and peak RSS."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported in this process
     config = CBOWConfig(**cfg)
     if trainer == "embedkit":
         from embedkit.cbow import train_cbow
