@@ -36,8 +36,8 @@ from embedkit.atomic import atomic_path
 from embedkit.errors import EmbedkitError, FormatError
 from embedkit.vectors import WordVectors
 
-BLOCK = 1 << 19  # 512 KiB of text per parse step when streaming (the vectorised parser likes cache-sized steps)
-RANGE_BLOCK = 1 << 19  # per step in the parallel reader (keeps each process's working set small)
+BLOCK = 1 << 17  # 128 KiB of text per parse step when streaming (the vectorised parser likes cache-sized steps)
+RANGE_BLOCK = 1 << 17  # per step in the parallel reader (keeps each process's working set small)
 PARALLEL_MIN_BYTES = 1 << 23  # files smaller than 8 MiB are read in one process
 
 
