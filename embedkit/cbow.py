@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import json
 import os
@@ -37,7 +38,6 @@ from embedkit.corpus import EncodedCorpus, Tokenizer, encode_corpus
 from embedkit.errors import EmbedkitError, check_nonnegative_number, check_positive_int, check_positive_number
 from embedkit.vectors import WordVectors
 
-NOISE_TABLE_SIZE = 10_000_000
 
 
 @dataclass
@@ -141,6 +141,7 @@ def train_cbow(
     resume: bool = False,
     checkpoint_every: float = 60.0,
     progress: ProgressFn | None = None,
+    strategy: Any = None,
 ) -> CBOWResult:
     """Train CBOW on ``corpus`` (file paths, an iterable of token lists, or an :class:`EncodedCorpus`).
 
@@ -152,6 +153,8 @@ def train_cbow(
         resume: continue from the checkpoint in ``checkpoint_dir`` (it must match corpus and config).
         progress: called with a dict (epoch, fraction, words_per_sec, loss, eta_seconds) after each batch
             group; used by the CLI's progress bar.
+        strategy: a :class:`embedkit.distributed.DistributedContext` (``make_context("multi-worker")``) to
+            train this worker's shard under ``tf.distribute``; only its chief writes checkpoints.
     """
     config = (config or CBOWConfig()).validate()
     if resume and checkpoint_dir is None:
@@ -169,6 +172,8 @@ def train_cbow(
             files = [str(c) for c in corpus]
         enc = encode_corpus(corpus, tokenizer=tokenizer, min_count=config.min_count,
                             max_vocab_size=config.max_vocab_size)
+    if strategy is not None:
+        enc = strategy.shard(enc)  # this worker's lines; vocabulary of the whole corpus
     read_seconds = time.perf_counter() - t_read
     stats = TrainingStats(
         config=config.to_dict(),
@@ -180,7 +185,7 @@ def train_cbow(
         vocab_size=len(enc.vocab),
         read_seconds=round(read_seconds, 3),
     )
-    trainer = _Trainer(enc, config, stats, checkpoint_dir, checkpoint_every, progress)
+    trainer = _Trainer(enc, config, stats, checkpoint_dir, checkpoint_every, progress, strategy)
     return trainer.run(resume)
 
 
@@ -193,6 +198,7 @@ class _Trainer:
         checkpoint_dir: str | os.PathLike[str] | None,
         checkpoint_every: float,
         progress: ProgressFn | None,
+        strategy: Any = None,
     ) -> None:
         self.enc = enc
         self.cfg = config
@@ -205,6 +211,9 @@ class _Trainer:
         self.sent = enc.sentence_ids()
         self.bounds = _chunk_bounds(enc.sentence_ends, config.chunk_tokens)
         self.total_work = float(enc.n_tokens) * config.epochs  # lr decays over kept words of all epochs
+        self.dist = strategy
+        if strategy is not None:  # every worker must run the same number of chunks
+            self.bounds = strategy.align_bounds(self.bounds, enc.sentence_ends)
 
     # -- data ----------------------------------------------------------------------------------------------
     def make_chunk(self, epoch: int, chunk: int) -> tuple[tuple[np.ndarray, ...], int]:
@@ -313,10 +322,15 @@ class _Trainer:
                 pass  # runtime already initialised in this process; keep its setting
         from embedkit.cbow_model import build_cbow_model
 
-        model = build_cbow_model(
-            self.V, cfg.vector_size, cfg.window, cfg.negative, _noise_table(self.enc.vocab.counts, cfg.ns_exponent),
-            cbow_mean=cfg.cbow_mean, seed=cfg.seed, initial_alpha=cfg.alpha,
-        )
+        dist = self.dist
+        with dist.scope() if dist is not None else contextlib.nullcontext():  # tables mirrored per replica
+            model = build_cbow_model(
+                self.V, cfg.vector_size, cfg.window, cfg.negative, noise_distribution(self.enc.vocab.counts, cfg.ns_exponent),
+                cbow_mean=cfg.cbow_mean, seed=cfg.seed, initial_alpha=cfg.alpha,
+                **({"jit_compile": dist.jit_compile} if dist is not None else {}),
+            )
+        if dist is not None:
+            dist.prepare(model)
         start_epoch, start_chunk = 0, 0
         epoch_loss: dict[str, Any] = {"sum": 0.0, "n": 0, "history": []}
         self._elapsed_before = 0.0
@@ -340,14 +354,16 @@ class _Trainer:
                 batches, n_real = pending.result()
                 pending = pool.submit(self.make_chunk, *plan[k + 1]) if k + 1 < len(plan) else None
                 cb.begin_chunk(epoch, chunk, batches[0].shape[0])
-                if n_real:
+                if dist is not None:  # all workers step together, even on an empty shard chunk
+                    dist.fit_chunk(model, batches, cb)
+                elif n_real:
                     ds = tf.data.Dataset.from_tensor_slices(batches)  # each element is one batch
                     model.fit(ds, epochs=1, verbose=0, callbacks=[cb], shuffle=False)
                 self.stats.examples_trained += n_real
                 if chunk == n_chunks - 1:
                     epoch_loss["history"].append(epoch_loss["sum"] / max(epoch_loss["n"], 1))
                     epoch_loss["sum"], epoch_loss["n"] = 0.0, 0
-                if self.ckpt is not None and (
+                if self.ckpt is not None and (dist is None or dist.is_chief) and (
                     time.perf_counter() - last_ckpt >= self.checkpoint_every or k == len(plan) - 1
                 ):
                     nxt = plan[k + 1] if k + 1 < len(plan) else (cfg.epochs, 0)
@@ -377,13 +393,33 @@ def _chunk_bounds(sentence_ends: np.ndarray, chunk_tokens: int) -> list[int]:
     return bounds
 
 
-def _noise_table(counts: np.ndarray, exponent: float, size: int = NOISE_TABLE_SIZE) -> np.ndarray:
-    """word2vec's unigram table: word i fills a share of slots proportional to count_i ** exponent."""
+def noise_distribution(counts: np.ndarray, exponent: float) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias tables for sampling word i with probability ∝ count_i ** exponent.
+
+    Returns ``(accept, alias)``: draw ``j`` uniformly, keep it with probability ``accept[j]``, else take
+    ``alias[j]``. Exact (no table rounding, unlike word2vec's 1e8-slot table) and small enough to stay in
+    cache: two lookups in arrays of the vocabulary's size per negative.
+
+    >>> acc, ali = noise_distribution(np.array([3, 1]), 1.0)
+    >>> ((acc + np.bincount(ali, weights=1 - acc, minlength=2)) / 2).tolist()  # probability of each word
+    [0.75, 0.25]
+    """
     p = counts.astype(np.float64) ** exponent
-    p /= p.sum()
-    cum = np.cumsum(p)
-    slots = (np.arange(size, dtype=np.float64) + 0.5) / size
-    return np.minimum(np.searchsorted(cum, slots), counts.size - 1).astype(np.int32)
+    n = p.size
+    scaled = p * (n / p.sum())
+    accept = np.ones(n, dtype=np.float64)
+    alias = np.arange(n, dtype=np.int64)
+    small = [i for i in np.flatnonzero(scaled < 1.0).tolist()]
+    large = [i for i in np.flatnonzero(scaled >= 1.0).tolist()]
+    while small and large:
+        s_i, l_i = small.pop(), large[-1]
+        accept[s_i] = scaled[s_i]
+        alias[s_i] = l_i
+        scaled[l_i] -= 1.0 - scaled[s_i]
+        if scaled[l_i] < 1.0:
+            large.pop()
+            small.append(l_i)
+    return accept.astype(np.float32), alias.astype(np.int32)
 
 
 class _ProgressCallback:

@@ -12,7 +12,7 @@ projection (not a share of it); with ``cbow_mean=0`` the error is divided by the
 Example:
     >>> import numpy as np
     >>> m = build_cbow_model(vocab_size=10, dim=4, window=2, negative=2,
-    ...                      noise_table=np.arange(10, dtype=np.int32))  # doctest: +SKIP
+    ...                      noise=(np.ones(10, np.float32), np.arange(10, dtype=np.int32)))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def build_cbow_model(
     dim: int,
     window: int,
     negative: int,
-    noise_table: np.ndarray,
+    noise: tuple[np.ndarray, np.ndarray],
     *,
     cbow_mean: bool = True,
     seed: int = 1,
@@ -62,7 +62,9 @@ def build_cbow_model(
             )
             self.input_embeddings.build((None,))
             self.output_embeddings.build((None,))
-            self.noise = tf.constant(noise_table, dtype=tf.int32)
+            # Alias tables of the unigram^0.75 noise distribution (see embedkit.cbow.noise_distribution).
+            self.noise_accept = tf.constant(noise[0], dtype=tf.float32)
+            self.noise_alias = tf.constant(noise[1], dtype=tf.int32)
             self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="step_counter")
 
         def call(self, inputs: Any) -> Any:
@@ -83,15 +85,15 @@ def build_cbow_model(
 
         def _negatives(self, target: Any) -> Any:
             b = tf.shape(target)[0]
-            n = tf.shape(self.noise, out_type=tf.int64)[0]
+            n = tf.shape(self.noise_alias)[0]
             step = self.step_counter.value
-            draw = lambda salt: tf.gather(  # noqa: E731
-                self.noise,
-                tf.random.stateless_uniform(
-                    [b, self.negative], seed=tf.stack([tf.cast(self.seed, tf.int64), step * 2 + salt]),
-                    maxval=n, dtype=tf.int64,
-                ),
-            )
+
+            def draw(salt: int) -> Any:
+                seed = tf.stack([tf.cast(self.seed, tf.int64), step * 4 + salt])
+                u = tf.random.stateless_uniform([b, self.negative, 2], seed=seed)
+                j = tf.minimum(tf.cast(u[..., 0] * tf.cast(n, tf.float32), tf.int32), n - 1)
+                return tf.where(u[..., 1] < tf.gather(self.noise_accept, j), j, tf.gather(self.noise_alias, j))
+
             neg = draw(0)
             hit = tf.equal(neg, target[:, None])
             return tf.where(hit, draw(1), neg)  # redraw collisions with the positive once; the rest are masked
@@ -144,7 +146,9 @@ def build_cbow_model(
 
     def _table(layer: Any) -> Any:
         """The layer's table as a ``tf.Variable`` (sparse reads, no full copy per step)."""
-        return layer.embeddings.value
+        v = layer.embeddings.value
+        # Under tf.distribute it is a DistributedVariable (no sparse_read): read this replica's copy.
+        return v._get_on_device_or_primary() if isinstance(v, tf.distribute.DistributedValues) else v
 
     model = CBOWModel()
     # XLA fuses the gathers, the projection and the sparse updates (about 3x less CPU time than plain graph

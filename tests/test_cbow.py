@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedkit.cbow import CBOWConfig, _chunk_bounds, _noise_table, train_cbow
+from embedkit.cbow import CBOWConfig, _chunk_bounds, noise_distribution, train_cbow
 from embedkit.corpora.synthetic import SyntheticCorpus
 from embedkit.corpus import Tokenizer, encode_corpus
 from embedkit.errors import EmbedkitError
@@ -64,12 +64,12 @@ def test_vocabulary_matches_gensim_order_and_counts(synthetic):
     np.testing.assert_allclose(p, gp, atol=1e-6)
 
 
-def test_noise_table_follows_unigram_power():
-    counts = np.array([1000, 100, 10, 1])
-    table = _noise_table(counts, 0.75, size=1_000_000)
-    freq = np.bincount(table, minlength=4) / table.size
-    expect = counts**0.75 / (counts**0.75).sum()
-    np.testing.assert_allclose(freq, expect, atol=2e-5)
+def test_noise_distribution_is_exact_unigram_power():
+    counts = np.array([1000, 100, 10, 1, 1, 7000])
+    accept, alias = noise_distribution(counts, 0.75)
+    n = counts.size
+    prob = (accept + np.bincount(alias, weights=1 - accept, minlength=n)) / n
+    np.testing.assert_allclose(prob, counts**0.75 / (counts**0.75).sum(), rtol=1e-6)
 
 
 def test_dynamic_window_and_sentence_boundaries():
@@ -108,11 +108,14 @@ def test_negatives_never_equal_target():
 
     from embedkit.cbow_model import build_cbow_model
 
-    m = build_cbow_model(3, 4, 2, 20, noise_table=np.array([0, 0, 0, 1, 2], np.int32))
-    target = tf.constant(np.zeros(500, np.int32))
+    counts = np.array([6, 1, 1])  # word 0 is 75% of the noise (exponent 1)
+    m = build_cbow_model(3, 4, 2, 20, noise=noise_distribution(counts, 1.0))
+    target = tf.constant(np.zeros(2000, np.int32))
     neg = m._negatives(target).numpy()
-    # word 0 fills 60% of the table: after one redraw some collisions remain, and they are masked in the loss
-    assert (neg == 0).mean() < 0.6 * 0.6 + 0.05
+    # drawn as often as its share, then redrawn once: about 0.75 * 0.75 of slots hold it; those are masked
+    assert abs((neg == 0).mean() - 0.75**2) < 0.03
+    other = m._negatives(tf.constant(np.ones(2000, np.int32))).numpy()
+    assert abs((other == 0).mean() - (0.75 + 0.125 * 0.75)) < 0.03
 
 
 def test_chunk_bounds_at_sentence_ends():
