@@ -139,6 +139,7 @@ def test_static_beats_chance_and_frozen_rows_stay(glove50, tmp_path):
         assert (out / f"pool-{mode}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_multiclass_cv_conv1d_and_results(tmp_path):
     rng = np.random.default_rng(1)
     groups = {"a": ["alpha", "apple"], "b": ["bravo", "banana"], "c": ["charlie", "cherry"]}
@@ -177,6 +178,7 @@ def test_bad_arguments_one_line(small_vectors):
         evaluate(ds, embeddings=["frozen"], vectors=small_vectors)
 
 
+@pytest.mark.slow
 def test_vocab_all_uses_every_text_not_labels():
     ds = Dataset.from_lists("v", ["good fine", "bad poor", "good nice", "bad awful", "good ok", "bad meh"] * 3,
                             ["p", "n"] * 9)
