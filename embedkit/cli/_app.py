@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "embedkit.cli.matrix_commands",
     "embedkit.cli.eval_commands",
     "embedkit.cli.downstream_commands",
+    "embedkit.cli.scale_commands",
 ]
 
 _registered = False
