@@ -162,7 +162,7 @@ class DistributedContext:
     steps_per_execution: int = 32
     _step_fn: Any = field(default=None, repr=False)
     _gather_fn: Any = field(default=None, repr=False)
-    _model_id: int | None = field(default=None, repr=False)
+    _model_id: Any = field(default=None, repr=False)
 
     @property
     def replicas(self) -> int:
@@ -256,32 +256,28 @@ class DistributedContext:
     def fit_chunk(self, model: Any, batches: tuple[np.ndarray, ...], callback: Any = None) -> float:
         """Train ``model`` on one chunk's batches (as ``_Trainer.make_chunk`` makes them) on every replica.
 
-        All workers run the same number of steps: a worker with fewer batches pads with empty ones (no
-        context word, so nothing is updated). Returns the last step's loss on this worker.
+        All workers run the same number of steps: a worker with fewer batches repeats its last one with
+        learning rate 0 (SGD then changes nothing). Returns the last step's loss on this worker.
         """
         import tensorflow as tf
 
-        span, ctx, tgt, alpha = batches
-        n = int(span.shape[0])
+        *data, alpha = batches
+        n = int(alpha.shape[0])
         lr = self.local_replicas
         need = int(self.agree_max([n])[0]) if self.replicas > 1 else n
         need = -(-need // lr) * lr
-        if need > n:
-            pad = need - n
-            vocab_pad = model.vocab_size  # the input table's zero padding row
-            span = np.concatenate([span, np.full((pad, span.shape[1]), vocab_pad, span.dtype)])
-            ctx = np.concatenate([ctx, np.full((pad,) + ctx.shape[1:], span.shape[1], ctx.dtype)])
-            tgt = np.concatenate([tgt, np.zeros((pad,) + tgt.shape[1:], tgt.dtype)])
-            alpha = np.concatenate([alpha, np.full(pad, alpha[-1] if alpha.size else 0.0, alpha.dtype)])
-        arrays = tuple(tf.constant(a, dtype) for a, dtype in zip((span, ctx, tgt, alpha), (tf.int32,) * 3 + (tf.float32,)))
-        run = self._runner(model)
+        if need > n:  # repeat the last batch with learning rate 0: the step runs (collectives match), updates nothing
+            data = [np.concatenate([a, np.repeat(a[-1:], need - n, axis=0)]) for a in data]
+            alpha = np.concatenate([alpha, np.zeros(need - n, alpha.dtype)])
+        arrays = tuple(tf.constant(a) for a in (*data, alpha))
+        run = self._runner(model, arrays)
         steps = need // lr
         done, loss = 0, 0.0
         k = max(1, self.steps_per_execution)
         try:
             while done < steps:
                 todo = min(k, steps - done)
-                loss = float(run(*arrays, tf.constant(done), tf.constant(todo)))
+                loss = float(run(arrays, tf.constant(done), tf.constant(todo)))
                 done += todo
                 if callback is not None:
                     callback.on_train_batch_end(min(done * lr, n) - 1, {"loss": loss})
@@ -289,8 +285,9 @@ class DistributedContext:
             raise _lost_peer(e) from None
         return loss
 
-    def _runner(self, model: Any) -> Any:
-        if self._step_fn is not None and self._model_id == id(model):
+    def _runner(self, model: Any, arrays: tuple[Any, ...]) -> Any:
+        key = (id(model), tuple((a.dtype, a.shape.rank) for a in arrays))
+        if self._step_fn is not None and self._model_id == key:
             return self._step_fn
         import tensorflow as tf
 
@@ -300,31 +297,30 @@ class DistributedContext:
         if self.jit_compile:  # one replica, no collective in the step: XLA as in the single-process trainer
             step = tf.function(model.train_step, jit_compile=True, reduce_retracing=True)
 
-            def one_step(span: Any, ctx: Any, tgt: Any, alpha: Any, i: Any) -> Any:
-                return strategy.run(step, args=((span[i], ctx[i], tgt[i], alpha[i]),))
+            def one_step(arrays: Any, i: Any) -> Any:
+                return strategy.run(step, args=(tuple(a[i] for a in arrays),))
         else:  # no nested tf.function: the step's all-reduce is a merge point (TF refuses it nested)
 
-            def replica_step(span: Any, ctx: Any, tgt: Any, alpha: Any, i: Any) -> Any:
+            def replica_step(arrays: Any, i: Any) -> Any:
                 # Replica ids are worker-major, so id % local replicas is this replica's slot on its worker.
                 j = i * lr + tf.math.floormod(tf.distribute.get_replica_context().replica_id_in_sync_group, lr)
-                return model.train_step((span[j], ctx[j], tgt[j], alpha[j]))
+                return model.train_step(tuple(a[j] for a in arrays))
 
-            def one_step(span: Any, ctx: Any, tgt: Any, alpha: Any, i: Any) -> Any:
-                return strategy.run(replica_step, args=(span, ctx, tgt, alpha, i))
+            def one_step(arrays: Any, i: Any) -> Any:
+                return strategy.run(replica_step, args=(arrays, i))
 
-        sig = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None, None], tf.int32),
-               tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.float32),
+        sig = [tuple(tf.TensorSpec([None] * a.shape.rank, a.dtype) for a in arrays),
                tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)]
 
         @tf.function(input_signature=sig)
-        def run(span: Any, ctx: Any, tgt: Any, alpha: Any, first: Any, n: Any) -> Any:
+        def run(arrays: Any, first: Any, n: Any) -> Any:
             loss = tf.constant(0.0)
             for i in tf.range(first, first + n):
-                out = one_step(span, ctx, tgt, alpha, i)
+                out = one_step(arrays, i)
                 loss = strategy.experimental_local_results(out["loss"])[0]
             return loss
 
-        self._step_fn, self._model_id = run, id(model)
+        self._step_fn, self._model_id = run, key
         return run
 
 

@@ -73,6 +73,10 @@ def train_cbow_cmd(
     word2vec_text: Annotated[bool, typer.Option("--word2vec-text", help="Also write vectors.w2v.txt.")] = False,
     no_default: Annotated[bool, typer.Option("--no-default", help="Do not make the result the default set.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training stats as JSON.")] = False,
+    strategy: Annotated[str, typer.Option("--strategy", help="default | mirrored | multi-worker (TF_CONFIG) | "
+                                          "parameter-server; see docs/scaling.md.")] = "default",
+    collective_timeout: Annotated[Optional[float], typer.Option(
+        "--collective-timeout", help="Seconds a distributed step waits for a lost worker before failing.")] = None,
 ) -> None:
     """Train CBOW word2vec in Keras (TensorFlow) and save the vectors; they become the default set."""
     cfg = _config(vector_size=dim, window=window, negative=negative, min_count=min_count, sample=sample,
@@ -84,9 +88,17 @@ def train_cbow_cmd(
     target = vectors_dir() / check_set_name(output) if is_name else Path(output)
     if resume and checkpoint_dir is None:
         raise typer.BadParameter("needs --checkpoint-dir. Received: --resume alone", param_hint="--resume")
+    from embedkit.distributed import STRATEGIES, make_context
+
+    if strategy not in STRATEGIES:
+        raise typer.BadParameter(f"must be one of {', '.join(STRATEGIES)}. Received: {strategy!r}", param_hint="--strategy")
+    dist = make_context(strategy, collective_timeout=collective_timeout)  # before any other TensorFlow work
     files = _corpus_files(corpus)
     typer.echo(f"Reading {', '.join(str(f) for f in files)} ...", err=True)
-    result = _train_with_progress(files, cfg, checkpoint_dir, resume, checkpoint_every)
+    result = _train_with_progress(files, cfg, checkpoint_dir, resume, checkpoint_every, dist)
+    if dist is not None and not dist.is_chief:  # only the chief writes vectors
+        typer.echo(f"Worker {dist.worker_index} of {dist.num_workers} done; the chief saves the vectors.", err=True)
+        return
     result.save(target, also_word2vec=word2vec_text)
     if is_name and not no_default:
         set_default(output)
@@ -102,7 +114,7 @@ def train_cbow_cmd(
 
 
 def _train_with_progress(files: list[Path], cfg: Any, checkpoint_dir: Path | None, resume: bool,
-                         checkpoint_every: float) -> Any:
+                         checkpoint_every: float, dist: Any = None) -> Any:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from embedkit.cbow import train_cbow
@@ -126,7 +138,7 @@ def _train_with_progress(files: list[Path], cfg: Any, checkpoint_dir: Path | Non
 
         try:
             return train_cbow([str(f) for f in files], cfg, checkpoint_dir=checkpoint_dir, resume=resume,
-                              checkpoint_every=checkpoint_every, progress=update)
+                              checkpoint_every=checkpoint_every, progress=update, strategy=dist)
         except KeyboardInterrupt:
             if checkpoint_dir is not None:
                 typer.echo(f"Interrupted: resume with --resume --checkpoint-dir {checkpoint_dir}", err=True)
