@@ -211,6 +211,7 @@ class _Trainer:
         self.sent = enc.sentence_ids()
         self.bounds = _chunk_bounds(enc.sentence_ends, config.chunk_tokens)
         self.total_work = float(enc.n_tokens) * config.epochs  # lr decays over kept words of all epochs
+        self.noise = noise_distribution(enc.vocab.counts, config.ns_exponent)
         self.dist = strategy
         if strategy is not None:  # every worker must run the same number of chunks
             self.bounds = strategy.align_bounds(self.bounds, enc.sentence_ends)
@@ -219,12 +220,14 @@ class _Trainer:
     def make_chunk(self, epoch: int, chunk: int) -> tuple[tuple[np.ndarray, ...], int]:
         """Training batches for one chunk of one epoch; deterministic in (seed, epoch, chunk).
 
-        Returns ``((span, context, target, alpha), n_targets)``. As in word2vec, targets are taken in corpus
-        order, so a batch of ``B`` consecutive (kept) words reads its context from one span of ``B + 2·window``
-        words: ``span`` (n_batches, B + 2w) holds their ids, ``context`` (n_batches, B, 2w) holds positions
-        in the span (``B + 2w`` = no word: outside the effective window, the sentence or the chunk),
-        ``target`` (n_batches, B) the target ids and ``alpha`` (n_batches,) the learning rate of each batch.
-        Each step then reads and writes each context row once instead of once per window it falls in.
+        Returns ``((span, window, target, negatives, alpha), n_targets)``. As in word2vec, targets are taken in corpus
+        order, so a batch of ``B`` consecutive (kept) words reads its context from one span of ``B + 2·w``
+        words: ``span`` (n_batches, B + 2w) holds their ids (target ``r`` of a batch is ``span[w + r]``),
+        ``window`` (n_batches, B, 2w) says whether the word at offset -1..-w, +1..+w is in the target's
+        context (inside its effective window, sentence and chunk), ``target`` (n_batches, B) holds the target
+        ids, ``negatives`` (n_batches, B, negative) the noise words and ``alpha`` (n_batches,) the learning
+        rate of each batch. Each step reads and writes each context
+        row once instead of once per window it falls in.
         """
         cfg = self.cfg
         lo, hi = self.bounds[chunk], self.bounds[chunk + 1]
@@ -237,7 +240,7 @@ class _Trainer:
         w, bsz, V = cfg.window, cfg.batch_size, self.V
         n_batches = max(1, -(-m // bsz))
         M = n_batches * bsz
-        U = bsz + 2 * w  # span length; index U means "no word"
+        U = bsz + 2 * w  # span length
         b = np.zeros(M, dtype=np.int32)
         b[:m] = rng.integers(1, w + 1, size=m, dtype=np.int32)  # dynamic window, uniform in 1..window
         # Padded sequences with w slots on both sides; padding never matches a sentence.
@@ -247,13 +250,11 @@ class _Trainer:
         sid[w : w + m] = ks
         starts = np.arange(n_batches, dtype=np.int64) * bsz  # in padded coordinates: span = seq[start : start + U]
         span = seq[starts[:, None] + np.arange(U)[None, :]]
-        ctx = np.empty((M, 2 * w), dtype=np.int32)
-        r = np.arange(M, dtype=np.int64) % bsz
+        window = np.empty((M, 2 * w), dtype=bool)
         center = w + np.arange(M, dtype=np.int64)  # index of each target in seq
         cols = [-o for o in range(1, w + 1)] + list(range(1, w + 1))
         for c, o in enumerate(cols):
-            ok = (sid[center + o] == sid[center]) & (b >= abs(o))
-            ctx[:, c] = np.where(ok, r + w + o, U)
+            window[:, c] = (sid[center + o] == sid[center]) & (b >= abs(o))
         tgt = np.zeros(M, dtype=np.int32)
         tgt[:m] = kid
         # Learning rate per batch: linear in the share of all words processed, as word2vec.
@@ -261,7 +262,9 @@ class _Trainer:
         frac_in_chunk = (np.arange(n_batches, dtype=np.float64) + 0.5) / n_batches
         progress = (done + frac_in_chunk * (hi - lo)) / self.total_work
         alpha = np.maximum(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * progress).astype(np.float32)
-        return (span, ctx.reshape(n_batches, bsz, 2 * w), tgt.reshape(n_batches, bsz), alpha), m
+        neg = draw_negatives(rng, self.noise, tgt, cfg.negative)
+        return (span, window.reshape(n_batches, bsz, 2 * w), tgt.reshape(n_batches, bsz),
+                neg.reshape(n_batches, bsz, cfg.negative), alpha), m
 
     # -- checkpoints ---------------------------------------------------------------------------------------
     def _ckpt_state(self) -> dict[str, Any]:
@@ -325,7 +328,7 @@ class _Trainer:
         dist = self.dist
         with dist.scope() if dist is not None else contextlib.nullcontext():  # tables mirrored per replica
             model = build_cbow_model(
-                self.V, cfg.vector_size, cfg.window, cfg.negative, noise_distribution(self.enc.vocab.counts, cfg.ns_exponent),
+                self.V, cfg.vector_size, cfg.window, cfg.negative,
                 cbow_mean=cfg.cbow_mean, seed=cfg.seed, initial_alpha=cfg.alpha,
                 **({"jit_compile": dist.jit_compile} if dist is not None else {}),
             )
@@ -420,6 +423,28 @@ def noise_distribution(counts: np.ndarray, exponent: float) -> tuple[np.ndarray,
             large.pop()
             small.append(l_i)
     return accept.astype(np.float32), alias.astype(np.int32)
+
+
+def draw_negatives(
+    rng: np.random.Generator, noise: tuple[np.ndarray, np.ndarray], target: np.ndarray, k: int
+) -> np.ndarray:
+    """``k`` noise words per target from the alias tables; a draw equal to its target is drawn again once.
+
+    Draws that still equal the target are left in place and masked out of the update (as gensim skips them),
+    so the positive word is never used as a negative.
+    """
+    accept, alias = noise
+    n = accept.size
+
+    def draw(shape: tuple[int, ...]) -> np.ndarray:
+        j = np.minimum((rng.random(shape, dtype=np.float32) * n).astype(np.int32), n - 1)
+        return np.where(rng.random(shape, dtype=np.float32) < accept[j], j, alias[j])
+
+    neg = draw((target.size, k))
+    hit = neg == target[:, None]
+    if hit.any():
+        neg[hit] = draw((int(hit.sum()),))
+    return neg
 
 
 class _ProgressCallback:

@@ -10,9 +10,9 @@ As word2vec C and gensim do with ``cbow_mean=1``, every context word receives th
 projection (not a share of it); with ``cbow_mean=0`` the error is divided by the context size.
 
 Example:
-    >>> import numpy as np
-    >>> m = build_cbow_model(vocab_size=10, dim=4, window=2, negative=2,
-    ...                      noise=(np.ones(10, np.float32), np.arange(10, dtype=np.int32)))  # doctest: +SKIP
+    >>> m = build_cbow_model(vocab_size=10, dim=4, window=2, negative=2)  # doctest: +SKIP
+    >>> m.input_embeddings.embeddings.shape  # doctest: +SKIP
+    (11, 4)
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ def build_cbow_model(
     dim: int,
     window: int,
     negative: int,
-    noise: tuple[np.ndarray, np.ndarray],
     *,
     cbow_mean: bool = True,
     seed: int = 1,
@@ -49,6 +48,7 @@ def build_cbow_model(
             self.window = window
             self.negative = negative
             self.cbow_mean = cbow_mean
+            self.offsets = [-o for o in range(1, window + 1)] + list(range(1, window + 1))  # window columns
             self.seed = seed
             rng = np.random.default_rng(seed)
             init_in = ((rng.random((vocab_size + 1, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
@@ -62,9 +62,6 @@ def build_cbow_model(
             )
             self.input_embeddings.build((None,))
             self.output_embeddings.build((None,))
-            # Alias tables of the unigram^0.75 noise distribution (see embedkit.cbow.noise_distribution).
-            self.noise_accept = tf.constant(noise[0], dtype=tf.float32)
-            self.noise_alias = tf.constant(noise[1], dtype=tf.int32)
             self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="step_counter")
 
         def call(self, inputs: Any) -> Any:
@@ -83,36 +80,23 @@ def build_cbow_model(
                 h = h / count
             return h, mask, count
 
-        def _negatives(self, target: Any) -> Any:
-            b = tf.shape(target)[0]
-            n = tf.shape(self.noise_alias)[0]
-            step = self.step_counter.value
-
-            def draw(salt: int) -> Any:
-                seed = tf.stack([tf.cast(self.seed, tf.int64), step * 4 + salt])
-                u = tf.random.stateless_uniform([b, self.negative, 2], seed=seed)
-                j = tf.minimum(tf.cast(u[..., 0] * tf.cast(n, tf.float32), tf.int32), n - 1)
-                return tf.where(u[..., 1] < tf.gather(self.noise_accept, j), j, tf.gather(self.noise_alias, j))
-
-            neg = draw(0)
-            hit = tf.equal(neg, target[:, None])
-            return tf.where(hit, draw(1), neg)  # redraw collisions with the positive once; the rest are masked
-
         def train_step(self, data: Any) -> dict[str, Any]:
-            # span (U,): ids of B + 2w consecutive words; context (B, 2w): positions in the span (U = none);
-            # target (B,): ids; alpha: this batch's learning rate.
-            span, context, target, alpha = data
+            # span (U,): ids of B + 2w consecutive words (target r sits at span[w + r]); window (B, 2w): whether
+            # the word at offset -1..-w, +1..+w of each target is in its context; target (B,); negatives (B, K)
+            # drawn on the host from unigram^0.75 (see embedkit.cbow.draw_negatives); alpha: learning rate.
+            span, window, target, neg, alpha = data
             target = tf.cast(target, tf.int32)
-            d = self.dim
-            u = tf.shape(span)[0]
+            d, w = self.dim, self.window
+            b = target.shape[0] if target.shape[0] is not None else tf.shape(target)[0]
             self.optimizer.learning_rate.assign(tf.cast(alpha, tf.float32))
-            rows = tf.concat([_table(self.input_embeddings).sparse_read(span), tf.zeros([1, d])], axis=0)
-            mask = tf.cast(tf.not_equal(context, u), tf.float32)  # (B, 2w)
+            rows = _table(self.input_embeddings).sparse_read(span)  # (B + 2w, d): each context row read once
+            mask = tf.cast(window, tf.float32)  # (B, 2w)
             count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
-            h = tf.reduce_sum(tf.gather(rows, context), axis=1)  # CBOW projection
+            # CBOW projection as a sum of shifted slices of the span (dense, fused by XLA; no gather).
+            h = tf.add_n([rows[w + o : w + o + b] * mask[:, c : c + 1] for c, o in enumerate(self.offsets)])
             if self.cbow_mean:
                 h = h / count
-            neg = self._negatives(target)
+            neg = tf.cast(neg, tf.int32)
             words = tf.concat([target[:, None], neg], axis=1)  # (B, 1 + negative)
             valid = tf.concat(
                 [tf.ones_like(target[:, None], tf.float32), tf.cast(tf.not_equal(neg, target[:, None]), tf.float32)],
@@ -129,9 +113,10 @@ def build_cbow_model(
             neu1e = tf.einsum("bk,bkd->bd", err, out)
             if not self.cbow_mean:
                 neu1e = neu1e / count
-            # Every context word gets the full error (word2vec / gensim); sum per span position first.
-            per_slot = tf.reshape(neu1e[:, None, :] * mask[:, :, None], [-1, d])
-            span_grad = tf.math.unsorted_segment_sum(per_slot, tf.reshape(context, [-1]), u + 1)[:-1]
+            # Every context word gets the full error (word2vec / gensim), summed per span position.
+            span_grad = tf.add_n([
+                tf.pad(neu1e * mask[:, c : c + 1], [[w + o, w - o], [0, 0]]) for c, o in enumerate(self.offsets)
+            ])
             grad_in = tf.IndexedSlices(-span_grad, span, tf.constant([self.vocab_size + 1, d], tf.int64))
             grad_out = tf.IndexedSlices(
                 tf.reshape(-err[:, :, None] * h[:, None, :], [-1, d]),

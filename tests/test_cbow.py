@@ -80,12 +80,16 @@ def test_dynamic_window_and_sentence_boundaries():
     W, B = 4, 64
     cfg = CBOWConfig(window=W, sample=0, min_count=1, batch_size=B).validate()
     tr = _Trainer(enc, cfg, TrainingStats({}, None, "", [], 0, 0, 0), None, 60, None)
-    (span, ctx, tgt, alpha), n = tr.make_chunk(0, 0)
+    (span, window, tgt, neg, alpha), n = tr.make_chunk(0, 0)
+    assert neg.shape == tgt.shape + (cfg.negative,)
     assert n == enc.n_tokens  # sample=0 keeps every word
     U = B + 2 * W
-    assert span.shape == (ctx.shape[0], U) and ctx.shape[1:] == (B, 2 * W)
-    # context positions point at the right words: word ids of the context, from the span
-    ctx_ids = np.where(ctx == U, -1, np.take_along_axis(span[:, None, :].repeat(B, 1), np.minimum(ctx, U - 1), 2))
+    assert span.shape == (window.shape[0], U) and window.shape[1:] == (B, 2 * W)
+    assert (span[:, W : W + B] == tgt).all()  # target r of a batch sits at span[W + r]
+    # word ids of each target's context, read from the span at the target's position + offset
+    offsets = [-o for o in range(1, W + 1)] + list(range(1, W + 1))
+    r = np.arange(B)
+    ctx_ids = np.stack([np.where(window[:, :, c], span[:, W + o + r], -1) for c, o in enumerate(offsets)], axis=2)
     ctx_ids, tgt = ctx_ids.reshape(-1, 2 * W)[:n], tgt.reshape(-1)[:n]
     pos = np.array([int(enc.vocab.words[t][1:]) for t in tgt])
     left = ctx_ids[:, :W]
@@ -103,19 +107,37 @@ def test_dynamic_window_and_sentence_boundaries():
     assert np.all(np.diff(alpha) <= 0)  # the learning rate never increases
 
 
-def test_negatives_never_equal_target():
+def test_negatives_redrawn_once_when_equal_to_target():
+    from embedkit.cbow import draw_negatives
+
+    noise = noise_distribution(np.array([6, 1, 1]), 1.0)  # word 0 is 75% of the noise (exponent 1)
+    rng = np.random.default_rng(0)
+    neg = draw_negatives(rng, noise, np.zeros(20000, np.int32), 5)
+    # drawn as often as its share, then redrawn once: 0.75 * 0.75 of slots still hold the target (masked)
+    assert abs((neg == 0).mean() - 0.75**2) < 0.01
+    other = draw_negatives(rng, noise, np.ones(20000, np.int32), 5)
+    assert abs((other == 0).mean() - (0.75 + 0.125 * 0.75)) < 0.01
+    assert abs((other == 2).mean() - (0.125 + 0.125 * 0.125)) < 0.01
+
+
+def test_target_never_trains_as_its_own_negative():
+    """A negative equal to the target must not move the target's output vector away from the context."""
     import tensorflow as tf
 
     from embedkit.cbow_model import build_cbow_model
 
-    counts = np.array([6, 1, 1])  # word 0 is 75% of the noise (exponent 1)
-    m = build_cbow_model(3, 4, 2, 20, noise=noise_distribution(counts, 1.0))
-    target = tf.constant(np.zeros(2000, np.int32))
-    neg = m._negatives(target).numpy()
-    # drawn as often as its share, then redrawn once: about 0.75 * 0.75 of slots hold it; those are masked
-    assert abs((neg == 0).mean() - 0.75**2) < 0.03
-    other = m._negatives(tf.constant(np.ones(2000, np.int32))).numpy()
-    assert abs((other == 0).mean() - (0.75 + 0.125 * 0.75)) < 0.03
+    m = build_cbow_model(4, 3, 1, 2, jit_compile=False)
+    span = np.array([1, 0, 2], np.int32)  # target 0 between context words 1 and 2
+    window = np.ones((1, 2), bool)
+    target = np.array([0], np.int32)
+    before = m.output_embeddings.embeddings.numpy().copy()
+    data = (tf.constant(span), tf.constant(window), tf.constant(target), tf.constant([[0, 0]], np.int32),
+            tf.constant(0.5))
+    m.train_step(data)
+    after = m.output_embeddings.embeddings.numpy()
+    h = m.input_embeddings.embeddings.numpy()[[1, 2]].mean(0)  # (rows before the update are random)
+    # only the positive update happened: the target's output vector moved towards h, not away
+    assert np.dot(after[0] - before[0], h) > 0
 
 
 def test_chunk_bounds_at_sentence_ends():
