@@ -335,25 +335,6 @@ def test_make_glove_txt_reproduces_original_file(tmp_path, glove50):
     assert np.all(np.abs(wv.vectors - ref) <= 5e-5 * np.maximum(np.abs(ref), 1e-30) + 1e-45)
 
 
-def test_vectorised_decimal_parser_matches_float():
-    """_parse_decimals gives the same doubles as float() for every token form it meets."""
-    from embedkit.formats.text import _parse_decimals
-
-    rng = np.random.default_rng(7)
-    x = rng.standard_normal(20000) * 10.0 ** rng.integers(-12, 12, 20000)
-    forms = ["%.5g", "%.17g", "%.3e", "%.9f", "%.15f", "%d", "%.1f", "%.0f"]
-    toks = [(forms[i % len(forms)] % v).encode() for i, v in enumerate(x.tolist())]
-    toks += [b"-0", b"0.", b".5", b"-.25", b"007.50", b"1E3", b"+4", b"1_0", b"nan", b"-inf", b"123456789012345",
-             b"1234567890123456", b"0.000000000000001", b"-9.99999999999999"]
-    got = _parse_decimals(b" ".join(toks), len(toks))
-    want = np.array([float(t) for t in toks])
-    assert got is not None
-    np.testing.assert_array_equal(got, want)  # NaN == NaN here
-    assert np.array_equal(np.signbit(got), np.signbit(want))
-    for bad in [b"1 2 x", b"1 . 3", b"1 -- 3", b"1 1-2 3", b"1 1.2.3 4", b"1  3", b"1 2 "]:
-        assert _parse_decimals(bad, 3) is None, bad
-
-
 def test_double_space_line_is_reported(tmp_path):
     p = tmp_path / "v.txt"
     p.write_text("a 1 2 3\nb 1  3\n")
