@@ -231,7 +231,9 @@ class _Trainer:
         """
         cfg = self.cfg
         lo, hi = self.bounds[chunk], self.bounds[chunk + 1]
-        rng = np.random.default_rng([cfg.seed, epoch, chunk])
+        worker = self.dist.worker_index if self.dist is not None else 0
+        # Each worker of a distributed run draws its own stream (its shard differs anyway).
+        rng = np.random.default_rng([cfg.seed, epoch, chunk] + ([worker] if worker else []))
         ids = self.enc.ids[lo:hi]
         sent = self.sent[lo:hi]
         keep = rng.random(ids.size, dtype=np.float32) < self.keep_p[ids]  # frequent-word subsampling
