@@ -220,9 +220,10 @@ class _Trainer:
     def make_chunk(self, epoch: int, chunk: int) -> tuple[tuple[np.ndarray, ...], int]:
         """Training batches for one chunk of one epoch; deterministic in (seed, epoch, chunk).
 
-        Returns ``((span, window, target, negatives, alpha), n_targets)``. As in word2vec, targets are taken in corpus
-        order, so a batch of ``B`` consecutive (kept) words reads its context from one span of ``B + 2·w``
-        words: ``span`` (n_batches, B + 2w) holds their ids (target ``r`` of a batch is ``span[w + r]``),
+        Returns ``((span, window, target, negatives, alpha), n_targets)``. Targets come in segments of ``S``
+        consecutive (kept) words (:func:`segment_length`), and a segment reads its context from one span of
+        ``S + 2·w`` words: ``span`` (n_batches, (B/S)·(S + 2w)) holds the spans of a batch's segments (target
+        ``r`` of segment ``g`` is ``span[g·(S + 2w) + w + r]``),
         ``window`` (n_batches, B, 2w) says whether the word at offset -1..-w, +1..+w is in the target's
         context (inside its effective window, sentence and chunk), ``target`` (n_batches, B) holds the target
         ids, ``negatives`` (n_batches, B, negative) the noise words and ``alpha`` (n_batches,) the learning
@@ -240,9 +241,10 @@ class _Trainer:
         kid, ks = ids[keep], sent[keep]
         m = kid.size
         w, bsz, V = cfg.window, cfg.batch_size, self.V
+        seg = segment_length(bsz)
         n_batches = max(1, -(-m // bsz))
         M = n_batches * bsz
-        U = bsz + 2 * w  # span length
+        n_seg = M // seg
         b = np.zeros(M, dtype=np.int32)
         b[:m] = rng.integers(1, w + 1, size=m, dtype=np.int32)  # dynamic window, uniform in 1..window
         # Padded sequences with w slots on both sides; padding never matches a sentence.
@@ -250,8 +252,6 @@ class _Trainer:
         seq[w : w + m] = kid
         sid = np.full(M + 2 * w, -1, dtype=np.int64)
         sid[w : w + m] = ks
-        starts = np.arange(n_batches, dtype=np.int64) * bsz  # in padded coordinates: span = seq[start : start + U]
-        span = seq[starts[:, None] + np.arange(U)[None, :]]
         window = np.empty((M, 2 * w), dtype=bool)
         center = w + np.arange(M, dtype=np.int64)  # index of each target in seq
         cols = [-o for o in range(1, w + 1)] + list(range(1, w + 1))
@@ -259,6 +259,14 @@ class _Trainer:
             window[:, c] = (sid[center + o] == sid[center]) & (b >= abs(o))
         tgt = np.zeros(M, dtype=np.int32)
         tgt[:m] = kid
+        # Segments of `seg` consecutive targets, shuffled within the chunk: a batch mixes B/seg far-apart
+        # places of the text (updates less correlated than one long run), while each segment still reads its
+        # context from one span of seg + 2w words (padded coordinates: seq[start : start + seg + 2w]).
+        order = rng.permutation(n_seg)
+        starts = order.astype(np.int64) * seg
+        span = seq[starts[:, None] + np.arange(seg + 2 * w)[None, :]].reshape(n_batches, -1)
+        window = window.reshape(n_seg, seg, 2 * w)[order]
+        tgt = tgt.reshape(n_seg, seg)[order].reshape(-1)
         # Learning rate per batch: linear in the share of all words processed, as word2vec.
         done = epoch * self.enc.n_tokens + lo
         frac_in_chunk = (np.arange(n_batches, dtype=np.float64) + 0.5) / n_batches
@@ -425,6 +433,11 @@ def noise_distribution(counts: np.ndarray, exponent: float) -> tuple[np.ndarray,
             large.pop()
             small.append(l_i)
     return accept.astype(np.float32), alias.astype(np.int32)
+
+
+def segment_length(batch_size: int) -> int:
+    """Targets per contiguous segment of a batch: 64 when it divides the batch size, else the whole batch."""
+    return 64 if batch_size % 64 == 0 else batch_size
 
 
 def draw_negatives(

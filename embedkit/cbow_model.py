@@ -38,6 +38,8 @@ def build_cbow_model(
     import keras
     import tensorflow as tf
 
+    from embedkit.cbow import segment_length
+
     class CBOWModel(keras.Model):
         """CBOW with negative sampling; ``fit`` on ``(context, target, alpha)`` batches."""
 
@@ -88,12 +90,19 @@ def build_cbow_model(
             target = tf.cast(target, tf.int32)
             d, w = self.dim, self.window
             b = target.shape[0] if target.shape[0] is not None else tf.shape(target)[0]
+            seg = segment_length(int(b)) if isinstance(b, int) else b
+            g = b // seg  # segments per batch
             self.optimizer.learning_rate.assign(tf.cast(alpha, tf.float32))
-            rows = _table(self.input_embeddings).sparse_read(span)  # (B + 2w, d): each context row read once
+            # (segments, seg + 2w, d): each context row is read once per segment, not once per window
+            rows = tf.reshape(_table(self.input_embeddings).sparse_read(span), [g, seg + 2 * w, d])
             mask = tf.cast(window, tf.float32)  # (B, 2w)
+            mask3 = tf.reshape(mask, [g, seg, 2 * w])
             count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
-            # CBOW projection as a sum of shifted slices of the span (dense, fused by XLA; no gather).
-            h = tf.add_n([rows[w + o : w + o + b] * mask[:, c : c + 1] for c, o in enumerate(self.offsets)])
+            # CBOW projection as a sum of shifted slices of each span (dense, fused by XLA; no gather).
+            h = tf.reshape(
+                tf.add_n([rows[:, w + o : w + o + seg] * mask3[:, :, c : c + 1] for c, o in enumerate(self.offsets)]),
+                [b, d],
+            )
             if self.cbow_mean:
                 h = h / count
             neg = tf.cast(neg, tf.int32)
@@ -114,9 +123,14 @@ def build_cbow_model(
             if not self.cbow_mean:
                 neu1e = neu1e / count
             # Every context word gets the full error (word2vec / gensim), summed per span position.
-            span_grad = tf.add_n([
-                tf.pad(neu1e * mask[:, c : c + 1], [[w + o, w - o], [0, 0]]) for c, o in enumerate(self.offsets)
-            ])
+            neu1e3 = tf.reshape(neu1e, [g, seg, d])
+            span_grad = tf.reshape(
+                tf.add_n([
+                    tf.pad(neu1e3 * mask3[:, :, c : c + 1], [[0, 0], [w + o, w - o], [0, 0]])
+                    for c, o in enumerate(self.offsets)
+                ]),
+                [-1, d],
+            )
             grad_in = tf.IndexedSlices(-span_grad, span, tf.constant([self.vocab_size + 1, d], tf.int64))
             grad_out = tf.IndexedSlices(
                 tf.reshape(-err[:, :, None] * h[:, None, :], [-1, d]),

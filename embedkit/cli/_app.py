@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import click
 import typer
 
 app = typer.Typer(
@@ -68,10 +67,9 @@ def handle_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from embedkit.errors import EmbedkitError
 
+        # typer's own exits and usage errors (BadParameter, ...) are not caught here and keep their codes.
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, click.exceptions.Exit, click.ClickException):
-            raise
         except EmbedkitError as e:
             fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
         except KeyboardInterrupt:
