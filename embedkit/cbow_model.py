@@ -38,8 +38,6 @@ def build_cbow_model(
     import keras
     import tensorflow as tf
 
-    from embedkit.cbow import segment_length
-
     class CBOWModel(keras.Model):
         """CBOW with negative sampling; ``fit`` on ``(context, target, alpha)`` batches."""
 
@@ -90,8 +88,9 @@ def build_cbow_model(
             target = tf.cast(target, tf.int32)
             d, w = self.dim, self.window
             b = target.shape[0] if target.shape[0] is not None else tf.shape(target)[0]
-            seg = segment_length(int(b)) if isinstance(b, int) else b
-            g = b // seg  # segments per batch
+            n_span = span.shape[0] if span.shape[0] is not None else tf.shape(span)[0]
+            g = (n_span - b) // (2 * w)  # segments per batch: the span holds g·(seg + 2w) ids for b = g·seg targets
+            seg = b // g
             self.optimizer.learning_rate.assign(tf.cast(alpha, tf.float32))
             # (segments, seg + 2w, d): each context row is read once per segment, not once per window
             rows = tf.reshape(_table(self.input_embeddings).sparse_read(span), [g, seg + 2 * w, d])
