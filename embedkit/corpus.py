@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from embedkit.errors import EmbedkitError
+from embedkit.errors import EmbedkitError, check_input_file
 
 DEFAULT_PATTERN = r"[a-z0-9]+(?:'[a-z]+)?"
 MAX_SENTENCE_LEN = 10000  # as gensim: longer lines are cut into pieces of this many tokens
@@ -67,11 +67,7 @@ def iter_lines(paths: Sequence[str | os.PathLike[str]], encoding: str = "utf-8")
     from embedkit.formats.text import open_maybe_compressed
 
     for path in paths:
-        p = Path(path)
-        if p.is_dir():
-            raise EmbedkitError(f"Expected a corpus file. Received: directory {str(p)!r}")
-        if not p.exists():
-            raise EmbedkitError(f"Corpus file does not exist. Received: {str(p)!r}")
+        p = check_input_file(path, "corpus file")
         try:
             with open_maybe_compressed(p) as raw:
                 import io

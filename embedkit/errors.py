@@ -13,6 +13,11 @@ The CLI prints such messages on one line to stderr and exits with status 1.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
 
 class EmbedkitError(ValueError):
     """Bad input or state that the user can fix; the message is a single line."""
@@ -63,3 +68,21 @@ def check_positive_number(name: str, value: object) -> float:
     if v is None or v <= 0:
         raise EmbedkitError(f"`{name}` must be a positive number. Received: {name}={value!r}")
     return v
+
+
+def check_input_file(path: object, what: str = "file") -> "Path":
+    """``path`` as a ``Path`` if it names an existing regular file, else a one-line :class:`EmbedkitError`.
+
+    >>> check_input_file("/nonexistent.txt", "vectors file")
+    Traceback (most recent call last):
+    ...
+    embedkit.errors.EmbedkitError: Vectors file does not exist. Received: '/nonexistent.txt'
+    """
+    from pathlib import Path
+
+    p = Path(path)  # type: ignore[arg-type]
+    if p.is_dir():
+        raise EmbedkitError(f"Expected a {what}. Received: directory {str(p)!r}")
+    if not p.exists():
+        raise EmbedkitError(f"{what[0].upper() + what[1:]} does not exist. Received: {str(p)!r}")
+    return p

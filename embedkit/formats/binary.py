@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from embedkit.atomic import atomic_path
-from embedkit.errors import EmbedkitError, FormatError
+from embedkit.errors import EmbedkitError, check_input_file, FormatError
 from embedkit.vectors import WordVectors
 
 CHUNK = 1 << 20  # bytes read per step
@@ -57,12 +57,8 @@ def read_word2vec_binary(
     """
     from embedkit.formats.text import _Vocab, _is_compressed, open_maybe_compressed
 
-    p = Path(path)
+    p = check_input_file(path, "vectors file")
     name = str(p)
-    if p.is_dir():
-        raise EmbedkitError(f"Expected a vectors file. Received: directory {name!r}")
-    if not p.exists():
-        raise EmbedkitError(f"Vectors file does not exist. Received: {name!r}")
     try:
         "".encode(encoding)
     except LookupError:

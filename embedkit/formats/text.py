@@ -32,7 +32,7 @@ from typing import IO, Any
 import numpy as np
 
 from embedkit.atomic import atomic_path
-from embedkit.errors import EmbedkitError, FormatError
+from embedkit.errors import EmbedkitError, check_input_file, FormatError
 from embedkit.vectors import WordVectors
 
 BLOCK = 1 << 22  # 4 MiB of text per parse step when streaming
@@ -176,12 +176,8 @@ def read_text(
         >>> wv.keys, wv.dim
         (['x', 'y'], 3)
     """
-    p = Path(path)
+    p = check_input_file(path, "vectors file")
     name = str(p)
-    if p.is_dir():
-        raise EmbedkitError(f"Expected a vectors file. Received: directory {name!r}")
-    if not p.exists():
-        raise EmbedkitError(f"Vectors file does not exist. Received: {name!r}")
     try:
         probe = "\n a".encode(encoding)
     except LookupError:
