@@ -11,10 +11,10 @@ the train step. Between chunks a checkpoint can be written; ``resume=True`` cont
 the same vectors as an uninterrupted run.
 
 Example:
-    >>> from embedkit.cbow import CBOWConfig, train_cbow
-    >>> sents = [["the", "cat", "sat"], ["the", "dog", "sat"]] * 50
-    >>> result = train_cbow(sents, CBOWConfig(vector_size=8, min_count=1, epochs=1))  # doctest: +SKIP
-    >>> result.wv["cat"].shape  # doctest: +SKIP
+    from embedkit.cbow import CBOWConfig, train_cbow
+    sents = [["the", "cat", "sat"], ["the", "dog", "sat"]] * 50
+    result = train_cbow(sents, CBOWConfig(vector_size=8, min_count=1, epochs=1))
+    result.wv["cat"].shape
     (8,)
 """
 

@@ -10,8 +10,8 @@ As word2vec C and gensim do with ``cbow_mean=1``, every context word receives th
 projection (not a share of it); with ``cbow_mean=0`` the error is divided by the context size.
 
 Example:
-    >>> m = build_cbow_model(vocab_size=10, dim=4, window=2, negative=2)  # doctest: +SKIP
-    >>> m.input_embeddings.embeddings.shape  # doctest: +SKIP
+    m = build_cbow_model(vocab_size=10, dim=4, window=2, negative=2)
+    m.input_embeddings.embeddings.shape
     (11, 4)
 """
 

@@ -4,9 +4,9 @@ settings, then score both the same way (speed, memory, analogies, WS353, SimLex-
 Each trainer runs in its own fresh process, so its peak RSS is its own.
 
 Example:
-    >>> from embedkit.cbow import CBOWConfig
-    >>> rows = compare_gensim(["corpus.txt"], CBOWConfig(epochs=1)).rows  # doctest: +SKIP
-    >>> [r.trainer for r in rows]  # doctest: +SKIP
+    from embedkit.cbow import CBOWConfig
+    rows = compare_gensim(["corpus.txt"], CBOWConfig(epochs=1)).rows
+    [r.trainer for r in rows]
     ['embedkit', 'gensim']
 """
 

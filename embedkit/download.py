@@ -46,7 +46,7 @@ def download_file(
     An existing ``dest`` that passes the checks is returned without downloading again.
 
     Example:
-        >>> download_file("https://example.org/glove.zip", "/tmp/glove.zip")  # doctest: +SKIP
+        download_file("https://example.org/glove.zip", "/tmp/glove.zip")
         PosixPath('/tmp/glove.zip')
     """
     dest = Path(dest)

@@ -1,10 +1,10 @@
 """Helpers for Keras model code: a pretrained ``Embedding`` layer in one call.
 
->>> from embedkit.keras import pretrained_embedding  # doctest: +SKIP
->>> vectorizer = keras.layers.TextVectorization(max_tokens=20000, output_sequence_length=200)  # doctest: +SKIP
->>> vectorizer.adapt(train_texts)  # doctest: +SKIP
->>> embed = pretrained_embedding(vectorizer, "glove-6b-50d", trainable=False)  # doctest: +SKIP
->>> x = embed(vectorizer(inputs))  # doctest: +SKIP
+from embedkit.keras import pretrained_embedding
+vectorizer = keras.layers.TextVectorization(max_tokens=20000, output_sequence_length=200)
+vectorizer.adapt(train_texts)
+embed = pretrained_embedding(vectorizer, "glove-6b-50d", trainable=False)
+x = embed(vectorizer(inputs))
 
 Keras and TensorFlow are imported only when a layer is made.
 """
@@ -48,10 +48,10 @@ def pretrained_embedding(
             ``num_words``, ``counts``, ...).
 
     Example:
-        >>> import numpy as np
-        >>> from embedkit.vectors import WordVectors
-        >>> wv = WordVectors(["hi"], np.ones((1, 4), np.float32))
-        >>> pretrained_embedding(["", "hi"], wv).output_dim  # doctest: +SKIP
+        import numpy as np
+        from embedkit.vectors import WordVectors
+        wv = WordVectors(["hi"], np.ones((1, 4), np.float32))
+        pretrained_embedding(["", "hi"], wv).output_dim
         4
     """
     em = build_embedding_matrix(vectorizer_or_vocab, vectors, oov=oov, seed=seed, dim=output_dim, **options)
@@ -65,8 +65,8 @@ def pretrained_embedding_with_report(
     (its ``.coverage`` says how many words the vectors covered).
 
     Example:
-        >>> layer, em = pretrained_embedding_with_report(vectorizer, "glove-6b-50d")  # doctest: +SKIP
-        >>> em.coverage.type_coverage  # doctest: +SKIP
+        layer, em = pretrained_embedding_with_report(vectorizer, "glove-6b-50d")
+        em.coverage.type_coverage
         0.93
     """
     mask_zero = kwargs.pop("mask_zero", False)

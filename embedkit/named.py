@@ -86,7 +86,7 @@ def download_named_set(name: str, progress: bool = True, force: bool = False) ->
     ``force=True`` the archive is fetched again and an installed set is replaced.
 
     Example:
-        >>> download_named_set("glove-6b-50d")  # doctest: +SKIP
+        download_named_set("glove-6b-50d")
         PosixPath('/root/.embedkit/vectors/glove-6b-50d')
     """
     from embedkit.download import download_file

@@ -106,8 +106,8 @@ def plot_words(
     avoiding each other where possible. The title names the method and the vector set.
 
     Example:
-        >>> from embedkit.loading import load_vectors  # doctest: +SKIP
-        >>> plot_words(load_vectors("glove-6b-50d"), ["surf", "waves", "car", "jeep"], "map.png")  # doctest: +SKIP
+        from embedkit.loading import load_vectors
+        plot_words(load_vectors("glove-6b-50d"), ["surf", "waves", "car", "jeep"], "map.png")
     """
     if method not in PLOT_METHODS:
         raise EmbedkitError(f"`method` must be one of {', '.join(PLOT_METHODS)}. Received: method={method!r}")

@@ -57,8 +57,8 @@ def export_projector(
     ``metadata.tsv`` one word per line (single column, so no header, as the projector expects).
 
     Example:
-        >>> from embedkit.loading import load_vectors  # doctest: +SKIP
-        >>> export_projector(load_vectors("glove-6b-50d"), "logs/glove", top=5000).rows  # doctest: +SKIP
+        from embedkit.loading import load_vectors
+        export_projector(load_vectors("glove-6b-50d"), "logs/glove", top=5000).rows
         5000
     """
     n = len(wv) if top is None else min(check_positive_int("top", top), len(wv))
