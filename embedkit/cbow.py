@@ -324,6 +324,8 @@ class _Trainer:
 
     # -- training ------------------------------------------------------------------------------------------
     def run(self, resume: bool) -> CBOWResult:
+        from embedkit.tf_import import import_tensorflow
+        import_tensorflow()  # quiet start-up
         import tensorflow as tf
 
         cfg = self.cfg

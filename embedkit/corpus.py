@@ -4,16 +4,15 @@ A corpus is one or more text files (plain, ``.gz``, ``.bz2`` or ``.xz``), one se
 or any iterable of token lists. It is read once, streaming, into a compact int32 array of word ids
 (never a list of Python strings), from which every training epoch samples.
 
->>> tok = Tokenizer()
->>> tok("Don't PANIC: it's 42 o'clock!")
-["don't", 'panic', "it's", '42', "o'clock"]
+>>> enc = encode_corpus([["a", "b", "a"]], min_count=2)
+>>> enc.vocab.words, enc.ids.tolist()
+(['a'], [0, 0])
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,44 +21,9 @@ from typing import Any
 import numpy as np
 
 from embedkit.errors import EmbedkitError, check_input_file
+from embedkit.tokenize import DEFAULT_PATTERN, Tokenizer  # noqa: F401  (re-exported)
 
-DEFAULT_PATTERN = r"[a-z0-9]+(?:'[a-z]+)?"
 MAX_SENTENCE_LEN = 10000  # as gensim: longer lines are cut into pieces of this many tokens
-
-
-@dataclass(frozen=True)
-class Tokenizer:
-    """Regex word tokenizer (lowercase by default): the same tokens go to embedkit and to gensim.
-
-    Args:
-        pattern: regular expression matching one token.
-        lowercase: lowercase the text before matching.
-    """
-
-    pattern: str = DEFAULT_PATTERN
-    lowercase: bool = True
-
-    def __post_init__(self) -> None:
-        try:
-            re.compile(self.pattern)
-        except re.error as e:
-            raise EmbedkitError(f"`pattern` must be a valid regular expression. Received: {self.pattern!r} ({e})")
-
-    def __call__(self, text: str) -> list[str]:
-        return _compiled(self.pattern).findall(text.lower() if self.lowercase else text)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"pattern": self.pattern, "lowercase": self.lowercase}
-
-
-_RE_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _compiled(pattern: str) -> re.Pattern[str]:
-    rx = _RE_CACHE.get(pattern)
-    if rx is None:
-        rx = _RE_CACHE[pattern] = re.compile(pattern)
-    return rx
 
 
 def iter_lines(paths: Sequence[str | os.PathLike[str]], encoding: str = "utf-8") -> Iterator[str]:

@@ -192,6 +192,8 @@ class DistributedContext:
         arr = np.atleast_1d(np.asarray(values, dtype=np.int64))
         if self.replicas == 1:
             return arr
+        from embedkit.tf_import import import_tensorflow
+        import_tensorflow()  # quiet start-up
         import tensorflow as tf
 
         if self._gather_fn is None:

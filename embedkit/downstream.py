@@ -162,6 +162,8 @@ def build_model(
         m.output_shape
         (None, 1)
     """
+    from embedkit.tf_import import import_tensorflow
+    import_tensorflow()  # quiet start-up
     import keras
     from keras import layers
 
@@ -597,6 +599,8 @@ def _train_one(
     learning_rate: float,
     progress: EvalProgress,
 ) -> RunResult:
+    from embedkit.tf_import import import_tensorflow
+    import_tensorflow()  # quiet start-up
     import keras
     from sklearn.metrics import f1_score
 

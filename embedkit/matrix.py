@@ -129,6 +129,8 @@ class EmbeddingMatrix:
             raise EmbedkitError(
                 f"`mask_zero=True` needs id 0 to be the padding row. Received: id 0 is {self.vocab.tokens[0]!r}"
             )
+        from embedkit.tf_import import import_tensorflow
+        import_tensorflow()  # quiet start-up
         import keras
 
         layer = keras.layers.Embedding(

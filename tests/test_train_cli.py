@@ -106,3 +106,14 @@ def test_compare_gensim_json(tmp_path):
         assert row["words_per_sec"] > 0 and row["peak_rss_mb"] > 50
     assert rows[0]["vocab_size"] == rows[1]["vocab_size"]  # same tokens, same min_count
     assert rows[0]["overlap_at_10"] > 0.05
+
+
+def test_token_pattern_option_changes_tokens(corpus_file, home):
+    r = runner.invoke(app, ["train-cbow", str(corpus_file), "-o", "letters", "--dim", "8", "--epochs", "1",
+                            "--min-count", "1", "--token-pattern", "[a-z]+", "--json"])
+    assert r.exit_code == 0, r.output
+    stats = json.loads(r.stdout.strip().splitlines()[-1])
+    assert stats["vocab_size"] == 3  # t1w07 -> "t", "w"; fn3 -> "fn"
+    assert stats["tokenizer"] == {"pattern": "[a-z]+", "lowercase": True}
+    r = runner.invoke(app, ["train-cbow", str(corpus_file), "-o", "x", "--token-pattern", "[a-"])
+    assert r.exit_code == 1 and "`pattern` must be a valid regular expression" in r.stderr

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from embedkit.cli._app import command
+from embedkit.tokenize import DEFAULT_PATTERN, Tokenizer
 
 Corpus = Annotated[
     Optional[list[str]],
@@ -28,6 +29,8 @@ Seed = Annotated[int, typer.Option(help="Random seed.")]
 Threads = Annotated[Optional[int], typer.Option(help="CPU threads for TensorFlow (1 = bit-reproducible).")]
 MaxVocab = Annotated[Optional[int], typer.Option("--max-vocab-size", help="Keep at most this many words.")]
 CbowMean = Annotated[bool, typer.Option("--cbow-mean/--cbow-sum", help="Average or sum the context vectors.")]
+TokenPattern = Annotated[str, typer.Option("--token-pattern", help="Regular expression of one token.")]
+Lowercase = Annotated[bool, typer.Option("--lowercase/--no-lowercase", help="Lowercase text before tokenizing.")]
 
 
 def _config(**kw: Any) -> Any:
@@ -67,6 +70,8 @@ def train_cbow_cmd(
     threads: Threads = None,
     max_vocab_size: MaxVocab = None,
     cbow_mean: CbowMean = True,
+    token_pattern: TokenPattern = DEFAULT_PATTERN,
+    lowercase: Lowercase = True,
     checkpoint_dir: Annotated[Optional[Path], typer.Option("--checkpoint-dir", help="Keep a resumable checkpoint here.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --checkpoint-dir.")] = False,
     checkpoint_every: Annotated[float, typer.Option("--checkpoint-every", help="Seconds between checkpoints.")] = 60.0,
@@ -95,7 +100,8 @@ def train_cbow_cmd(
     dist = make_context(strategy, collective_timeout=collective_timeout)  # before any other TensorFlow work
     files = _corpus_files(corpus)
     typer.echo(f"Reading {', '.join(str(f) for f in files)} ...", err=True)
-    result = _train_with_progress(files, cfg, checkpoint_dir, resume, checkpoint_every, dist)
+    result = _train_with_progress(files, cfg, checkpoint_dir, resume, checkpoint_every, dist,
+                                  Tokenizer(token_pattern, lowercase))
     if dist is not None and not dist.is_chief:  # only the chief writes vectors
         typer.echo(f"Worker {dist.worker_index} of {dist.num_workers} done; the chief saves the vectors.", err=True)
         return
@@ -114,7 +120,7 @@ def train_cbow_cmd(
 
 
 def _train_with_progress(files: list[Path], cfg: Any, checkpoint_dir: Path | None, resume: bool,
-                         checkpoint_every: float, dist: Any = None) -> Any:
+                         checkpoint_every: float, dist: Any = None, tokenizer: Any = None) -> Any:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from embedkit.cbow import train_cbow
@@ -138,7 +144,8 @@ def _train_with_progress(files: list[Path], cfg: Any, checkpoint_dir: Path | Non
 
         try:
             return train_cbow([str(f) for f in files], cfg, checkpoint_dir=checkpoint_dir, resume=resume,
-                              checkpoint_every=checkpoint_every, progress=update, strategy=dist)
+                              checkpoint_every=checkpoint_every, progress=update, strategy=dist,
+                              tokenizer=tokenizer)
         except KeyboardInterrupt:
             if checkpoint_dir is not None:
                 typer.echo(f"Interrupted: resume with --resume --checkpoint-dir {checkpoint_dir}", err=True)
@@ -159,6 +166,8 @@ def compare_gensim_cmd(
     batch_size: BatchSize = 1024,
     seed: Seed = 1,
     threads: Threads = None,
+    token_pattern: TokenPattern = DEFAULT_PATTERN,
+    lowercase: Lowercase = True,
     workers: Annotated[int, typer.Option(help="gensim worker threads.")] = 2,
     restrict_vocab: Annotated[int, typer.Option("--restrict-vocab", help="Analogy vocabulary cut-off.")] = 30000,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per trainer (NDJSON).")] = False,
@@ -172,7 +181,8 @@ def compare_gensim_cmd(
 
     files = _corpus_files(corpus)
     typer.echo("Training embedkit and gensim on the same tokens (each in its own process) ...", err=True)
-    cmp = compare_gensim(files, cfg, workers=workers, restrict_vocab=restrict_vocab, neighbours_of=neighbours_of)
+    cmp = compare_gensim(files, cfg, workers=workers, restrict_vocab=restrict_vocab, neighbours_of=neighbours_of,
+                         tokenizer=Tokenizer(token_pattern, lowercase))
     if as_json:
         for line in report_json_lines(cmp):
             typer.echo(line)
