@@ -438,8 +438,12 @@ def noise_distribution(counts: np.ndarray, exponent: float) -> tuple[np.ndarray,
 
 
 def segment_length(batch_size: int) -> int:
-    """Targets per contiguous segment of a batch: 64 when it divides the batch size, else the whole batch."""
-    return 64 if batch_size % 64 == 0 else batch_size
+    """Targets per contiguous segment of a batch: 32 when it divides the batch size, else the whole batch.
+
+    32 measured best on mixed-en: 64 correlates updates more (-0.4 pt analogy) and runs slower; 16 adds span
+    overhead (0.50x gensim instead of 0.62x) without better quality.
+    """
+    return 32 if batch_size % 32 == 0 else batch_size
 
 
 def draw_negatives(

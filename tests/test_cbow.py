@@ -77,16 +77,20 @@ def test_dynamic_window_and_sentence_boundaries():
 
     sents = [[f"w{i:02d}" for i in range(40)] for _ in range(200)]
     enc = encode_corpus(sents, min_count=1)
-    W, B = 4, 128  # two segments of 64 targets per batch
+    W, B = 4, 128  # several segments per batch
     cfg = CBOWConfig(window=W, sample=0, min_count=1, batch_size=B).validate()
     tr = _Trainer(enc, cfg, TrainingStats({}, None, "", [], 0, 0, 0), None, 60, None)
     (span, window, tgt, neg, alpha), n = tr.make_chunk(0, 0)
     assert neg.shape == tgt.shape + (cfg.negative,)
     assert n == enc.n_tokens  # sample=0 keeps every word
-    S = 64
+    from embedkit.cbow import segment_length
+
+    S = segment_length(B)
+    G = B // S
+    assert G >= 2
     nb = window.shape[0]
-    assert span.shape == (nb, 2 * (S + 2 * W)) and window.shape[1:] == (B, 2 * W)
-    seg_span = span.reshape(nb * 2, S + 2 * W)  # one span per segment
+    assert span.shape == (nb, G * (S + 2 * W)) and window.shape[1:] == (B, 2 * W)
+    seg_span = span.reshape(nb * G, S + 2 * W)  # one span per segment
     at = seg_span[:, W : W + S]
     pad = at == len(enc.vocab)  # padding after the last real target
     assert pad.sum() == tgt.size - n
@@ -94,7 +98,7 @@ def test_dynamic_window_and_sentence_boundaries():
     # word ids of each target's context, read from its segment's span at the target's position + offset
     offsets = [-o for o in range(1, W + 1)] + list(range(1, W + 1))
     r = np.arange(S)
-    win = window.reshape(nb * 2, S, 2 * W)
+    win = window.reshape(nb * G, S, 2 * W)
     ctx_ids = np.stack([np.where(win[:, :, c], seg_span[:, W + o + r], -1) for c, o in enumerate(offsets)], axis=2)
     ctx_ids, tgt = ctx_ids.reshape(-1, 2 * W), tgt.reshape(-1)
     real = (ctx_ids >= 0).any(axis=1)  # every real target here has context; padding targets have none
