@@ -51,6 +51,24 @@ STRATEGIES = ("default", "mirrored", "multi-worker", "parameter-server")
 DEFAULT_COLLECTIVE_TIMEOUT = 120.0  # seconds a step's collective may wait for a peer before failing
 
 
+def free_local_ports(n: int) -> list[int]:
+    """``n`` distinct free TCP ports on 127.0.0.1, for a local multi-worker ``TF_CONFIG`` (tests, benchmarks).
+
+    >>> len(set(free_local_ports(2)))
+    2
+    """
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 # -- TF_CONFIG -------------------------------------------------------------------------------------------------
 @dataclass
 class ClusterInfo:

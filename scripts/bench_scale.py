@@ -15,22 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def _ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+from embedkit.distributed import free_local_ports
 
 
 def _cmd(args: argparse.Namespace, out: Path, extra: list[str]) -> list[str]:
@@ -49,7 +40,7 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> dict:
         procs = [subprocess.Popen(_cmd(args, out, []), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True)]
     else:
-        ports = _ports(workers)
+        ports = free_local_ports(workers)
         procs = []
         for i in range(workers):
             tf_config = json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from embedkit.cli import app
-from embedkit.distributed import make_context, parse_tf_config, shard_bounds
+from embedkit.distributed import free_local_ports, make_context, parse_tf_config, shard_bounds
 from embedkit.errors import EmbedkitError
 
 runner = CliRunner()
@@ -183,16 +182,6 @@ def test_cli_shard_and_query(tmp_path, small_vectors):
 
 
 # -- two real workers -------------------------------------------------------------------------------------------
-def _free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 def _launch(corpus, out, ckpt, ports, extra, env):
     procs = []
     for i in range(2):
@@ -226,7 +215,7 @@ def test_two_workers_killed_worker_fails_cleanly_and_resume_matches_single_proce
     corpus = datapath("lee_background.cor")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
     out, ckpt = tmp_path / "vec", tmp_path / "ckpt"
-    procs = _launch(corpus, out, ckpt, _free_ports(2), [], env)
+    procs = _launch(corpus, out, ckpt, free_local_ports(2), [], env)
     deadline = time.time() + 180
     while time.time() < deadline and not (ckpt / "state.json").exists() and procs[0].poll() is None:
         time.sleep(0.2)
@@ -241,7 +230,7 @@ def test_two_workers_killed_worker_fails_cleanly_and_resume_matches_single_proce
     state = json.loads((ckpt / "state.json").read_text())
     assert 0 < state["epoch"] * 10 + state["next_chunk"]
 
-    procs = _launch(corpus, out, ckpt, _free_ports(2), ["--resume", "--json"], env)
+    procs = _launch(corpus, out, ckpt, free_local_ports(2), ["--resume", "--json"], env)
     results = [_finish(p) for p in procs]
     assert [c for c, _ in results] == [0, 0], results[0][1][-3000:] + results[1][1][-3000:]
     assert "Worker 1 of 2 done" in results[1][1]
