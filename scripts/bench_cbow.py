@@ -2,6 +2,7 @@
 
     python scripts/bench_cbow.py                       # ../shared/data/corpora/mixed-en.txt.gz, issue-3 settings
     python scripts/bench_cbow.py CORPUS --epochs 1     # any corpus
+    python scripts/bench_cbow.py --repeat 3            # 3 rounds: per-round ratios and bars, then medians
 
 Prints both rows (time, words/s, vocabulary, analogy / WS353 / SimLex, overlap@10, peak RSS), the speed ratio
 and whether the quality and speed bars hold: analogy >= gensim - 1 point, WS353 and SimLex >= gensim - 0.02,
@@ -33,30 +34,60 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=1024)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=1, help="rounds (gensim with 2 workers is not deterministic)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     cfg = CBOWConfig(vector_size=a.dim, window=a.window, negative=a.negative, min_count=a.min_count,
                      sample=a.sample, epochs=a.epochs, batch_size=a.batch_size)
     print(f"corpus: {', '.join(a.corpus)}; cores: {os.cpu_count()}; {cfg}", file=sys.stderr)
-    cmp = compare_gensim(a.corpus, cfg, workers=a.workers, restrict_vocab=30000)
-    e, g = cmp.rows
-    if a.json:
-        print(json.dumps(cmp.to_dict()))
-    fields = ["seconds", "words_per_sec", "vocab_size", "analogy_accuracy", "analogy_semantic", "analogy_syntactic",
-              "ws353_spearman", "simlex_spearman", "overlap_at_10", "peak_rss_mb"]
-    print(f"{'':22}{'embedkit':>14}{'gensim':>14}")
-    for f in fields:
-        print(f"{f:22}{getattr(e, f):>14,.4g}{getattr(g, f):>14,.4g}")
-    ratio = e.words_per_sec / g.words_per_sec
-    print(f"\nspeed ratio embedkit/gensim: {ratio:.2f}x  (bar >= 0.5x: {'PASS' if ratio >= 0.5 else 'FAIL'})")
-    checks = {
+    rounds = []
+    for r in range(a.repeat):
+        cmp = compare_gensim(a.corpus, cfg, workers=a.workers, restrict_vocab=30000)
+        rounds.append(cmp)
+        if a.json:
+            print(json.dumps(cmp.to_dict()))
+        if a.repeat > 1:
+            print(f"\n## round {r + 1} of {a.repeat}")
+        report(*cmp.rows)
+    if a.repeat > 1:
+        summary(rounds)
+
+
+FIELDS = ["seconds", "words_per_sec", "vocab_size", "analogy_accuracy", "analogy_semantic", "analogy_syntactic",
+          "ws353_spearman", "simlex_spearman", "overlap_at_10", "peak_rss_mb"]
+
+
+def bars(e, g) -> dict[str, bool]:
+    return {
+        "speed >= 0.5x gensim": e.words_per_sec >= 0.5 * g.words_per_sec,
         "analogy >= gensim - 1 pt": e.analogy_accuracy >= g.analogy_accuracy - 0.01,
         "WS353 >= gensim - 0.02": e.ws353_spearman >= g.ws353_spearman - 0.02,
         "SimLex >= gensim - 0.02": e.simlex_spearman >= g.simlex_spearman - 0.02,
     }
-    for name, ok in checks.items():
+
+
+def report(e, g) -> None:
+    print(f"{'':22}{'embedkit':>14}{'gensim':>14}")
+    for f in FIELDS:
+        print(f"{f:22}{getattr(e, f):>14,.4g}{getattr(g, f):>14,.4g}")
+    print(f"\nspeed ratio embedkit/gensim: {e.words_per_sec / g.words_per_sec:.2f}x")
+    for name, ok in bars(e, g).items():
         print(f"{name}: {'PASS' if ok else 'FAIL'}")
 
+
+def summary(rounds) -> None:
+    import numpy as np
+
+    print(f"\n## summary over {len(rounds)} rounds (median, min-max)")
+    for f in ("words_per_sec", "analogy_accuracy", "ws353_spearman", "simlex_spearman", "peak_rss_mb"):
+        for k, who in enumerate(("embedkit", "gensim")):
+            v = np.array([getattr(c.rows[k], f) for c in rounds])
+            print(f"{f:18} {who:9} {np.median(v):>12,.4g}  ({v.min():,.4g} - {v.max():,.4g})")
+    ratios = np.array([c.rows[0].words_per_sec / c.rows[1].words_per_sec for c in rounds])
+    print(f"speed ratio        median {np.median(ratios):.2f}x  (rounds: {', '.join(f'{x:.2f}' for x in ratios)})")
+    for name in bars(*rounds[0].rows):
+        n_ok = sum(bars(*c.rows)[name] for c in rounds)
+        print(f"{name}: passed in {n_ok} of {len(rounds)} rounds")
 
 if __name__ == "__main__":
     main()
