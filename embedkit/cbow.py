@@ -105,6 +105,7 @@ class TrainingStats:
     words_per_sec: float = 0.0  # raw corpus words × epochs / training seconds (gensim's measure)
     loss_per_epoch: list[float] = field(default_factory=list)
     resumed_from: str | None = None
+    distribution: dict[str, Any] | None = None  # the tf.distribute setting, when there is one
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -162,7 +163,7 @@ def train_cbow(
     t_read = time.perf_counter()
     files: list[str] = []
     if isinstance(corpus, EncodedCorpus):
-        enc = corpus
+        enc = strategy.shard_encoded(corpus) if strategy is not None else corpus
     else:
         if isinstance(corpus, (str, os.PathLike)):
             corpus = [corpus]
@@ -170,10 +171,12 @@ def train_cbow(
             if not corpus:
                 raise EmbedkitError("Expected at least one corpus file. Received: none")
             files = [str(c) for c in corpus]
-        enc = encode_corpus(corpus, tokenizer=tokenizer, min_count=config.min_count,
-                            max_vocab_size=config.max_vocab_size)
-    if strategy is not None:
-        enc = strategy.shard(enc)  # this worker's lines; vocabulary of the whole corpus
+        if strategy is not None:  # this worker's files or lines; the chief's vocabulary of the whole corpus
+            enc = strategy.encode_shard(corpus, tokenizer=tokenizer, min_count=config.min_count,
+                                        max_vocab_size=config.max_vocab_size)
+        else:
+            enc = encode_corpus(corpus, tokenizer=tokenizer, min_count=config.min_count,
+                                max_vocab_size=config.max_vocab_size)
     read_seconds = time.perf_counter() - t_read
     stats = TrainingStats(
         config=config.to_dict(),
@@ -338,14 +341,19 @@ class _Trainer:
         from embedkit.cbow_model import build_cbow_model
 
         dist = self.dist
-        with dist.scope() if dist is not None else contextlib.nullcontext():  # tables mirrored per replica
-            model = build_cbow_model(
-                self.V, cfg.vector_size, cfg.window, cfg.negative,
-                cbow_mean=cfg.cbow_mean, seed=cfg.seed, initial_alpha=cfg.alpha,
-                **({"jit_compile": dist.jit_compile} if dist is not None else {}),
-            )
+        if dist is not None and hasattr(dist, "build_model"):  # parameter servers: sharded tables, no Keras fit
+            model = dist.build_model(self.V, cfg.vector_size, cfg.window, cfg.negative, cbow_mean=cfg.cbow_mean,
+                                     seed=cfg.seed)
+        else:
+            with dist.scope() if dist is not None else contextlib.nullcontext():  # tables mirrored per replica
+                model = build_cbow_model(
+                    self.V, cfg.vector_size, cfg.window, cfg.negative,
+                    cbow_mean=cfg.cbow_mean, seed=cfg.seed, initial_alpha=cfg.alpha,
+                    **({"jit_compile": dist.jit_compile} if dist is not None else {}),
+                )
         if dist is not None:
             dist.prepare(model)
+            self.stats.distribution = dist.to_dict()
         start_epoch, start_chunk = 0, 0
         epoch_loss: dict[str, Any] = {"sum": 0.0, "n": 0, "history": []}
         self._elapsed_before = 0.0

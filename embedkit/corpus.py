@@ -69,6 +69,87 @@ def _is_paths(source: object) -> bool:
     return isinstance(source, (list, tuple)) and all(isinstance(s, (str, os.PathLike)) for s in source)
 
 
+@dataclass(frozen=True)
+class Shard:
+    """The part of a corpus one worker of ``count`` trains on: whole files when every worker can get one,
+    else every ``count``-th line (line ``i`` belongs to worker ``i % count``), counted over all files.
+
+    >>> Shard(1, 2).owns(0, 3), Shard(0, 2, files=(1,)).owns(0, 3)
+    (True, False)
+    """
+
+    index: int
+    count: int
+    files: tuple[int, ...] | None = None  # file numbers of this worker; None: sharded by line
+
+    def owns(self, file_no: int, line_no: int) -> bool:
+        if self.files is not None:
+            return file_no in self.files
+        return line_no % self.count == self.index
+
+    def describe(self) -> str:
+        how = f"files {list(self.files)}" if self.files is not None else f"every {self.count}th line"
+        return f"worker {self.index} of {self.count}: {how}"
+
+
+def plan_shards(source: object, count: int) -> list[Shard]:
+    """One :class:`Shard` per worker: by file (balanced by size, largest first) when ``source`` is at least
+    ``count`` files, else by line.
+
+    >>> [s.files for s in plan_shards([], 2)]
+    [None, None]
+    """
+    if not _is_paths(source) or len(source) < count:  # type: ignore[arg-type]
+        return [Shard(i, count) for i in range(count)]
+    sizes = []
+    for p in source:  # type: ignore[union-attr]
+        try:
+            sizes.append(os.path.getsize(p))
+        except OSError:
+            sizes.append(0)  # reported when read
+    load = [0] * count
+    owned: list[list[int]] = [[] for _ in range(count)]
+    for f in sorted(range(len(sizes)), key=lambda f: (-sizes[f], f)):
+        w = min(range(count), key=lambda w: (load[w], w))
+        owned[w].append(f)
+        load[w] += sizes[f]
+    return [Shard(i, count, tuple(sorted(owned[i]))) for i in range(count)]
+
+
+def iter_owned_sentences(
+    source: Sequence[str | os.PathLike[str]] | Iterable[Sequence[str]],
+    tokenizer: Tokenizer | None,
+    shard: Shard | None,
+    *,
+    all_lines: bool = False,
+) -> Iterator[tuple[bool, list[str]]]:
+    """``(owned, tokens)`` for the sentences of ``source``; lines ``shard`` does not own are not tokenized
+    (nor yielded) unless ``all_lines``. Pieces of a long line belong to the line's owner."""
+    tokenizer = tokenizer or Tokenizer()
+    if _is_paths(source):
+        per_file: Iterable[tuple[int, Iterable[Any]]] = ((f, iter_lines([p])) for f, p in enumerate(source))  # type: ignore[arg-type]
+        tokenize = True
+    else:
+        per_file = [(0, source)]
+        tokenize = False
+    line_no = 0
+    for file_no, lines in per_file:
+        if shard is not None and shard.files is not None and not all_lines and not shard.owns(file_no, 0):
+            continue  # another worker's file: not even opened
+        for item in lines:
+            owned = shard is None or shard.owns(file_no, line_no)
+            line_no += 1
+            if not owned and not all_lines:
+                continue
+            toks = tokenizer(item) if tokenize else item
+            if isinstance(toks, str):
+                raise EmbedkitError(f"Expected token lists (e.g. [['a', 'b'], ...]). Received: a string {toks[:30]!r}")
+            for s in range(0, len(toks), MAX_SENTENCE_LEN):
+                piece = list(toks[s : s + MAX_SENTENCE_LEN])
+                if piece:
+                    yield owned, piece
+
+
 @dataclass
 class Vocabulary:
     """Words kept for training (most frequent first) with their corpus counts."""
@@ -129,11 +210,13 @@ def encode_corpus(
     tokenizer: Tokenizer | None = None,
     min_count: int = 5,
     max_vocab_size: int | None = None,
+    shard: Shard | None = None,
 ) -> EncodedCorpus:
     """Read the corpus once, count words, and encode it as ids of the words that survive ``min_count``.
 
     The vocabulary is sorted by descending count (ties in first-seen order, as gensim). Sentences are kept
-    apart: windows never cross a line boundary.
+    apart: windows never cross a line boundary. With ``shard``, the vocabulary and digest are still those of
+    the whole corpus but only the lines the shard owns are encoded (a distributed run's chief).
 
     Raises:
         EmbedkitError: on an empty corpus, or when no word survives ``min_count``.
@@ -142,29 +225,38 @@ def encode_corpus(
     chunks: list[np.ndarray] = []
     lengths: list[int] = []
     buf: list[int] = []
+    counts = np.zeros(0, dtype=np.int64)
     h = hashlib.sha256()
     get = tmp_index.get
     n_tokens = 0
-    for toks in iter_sentences(source, tokenizer):
+    other: list[int] = []  # ids of lines another worker owns: counted, not kept
+    for owned, toks in iter_owned_sentences(source, tokenizer, shard, all_lines=True):
+        out = buf if owned else other
+        append = out.append
         for t in toks:
             i = get(t)
             if i is None:
                 i = tmp_index[t] = len(tmp_index)
-            buf.append(i)
-        lengths.append(len(toks))
+            append(i)
+        if owned:
+            lengths.append(len(toks))
         n_tokens += len(toks)
         h.update(" ".join(toks).encode("utf-8", "surrogatepass"))
         h.update(b"\n")
         if len(buf) >= 1 << 20:
             chunks.append(np.array(buf, dtype=np.int32))
             buf = []
+        if len(other) >= 1 << 20:
+            counts = _add_counts(counts, other, len(tmp_index))
+            other = []
+    counts = _add_counts(counts, other, len(tmp_index))
     if buf:
         chunks.append(np.array(buf, dtype=np.int32))
     if n_tokens == 0:
         raise EmbedkitError("The corpus must contain at least one token. Received: an empty corpus")
-    raw = np.concatenate(chunks)
+    raw = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
     del chunks
-    counts = np.bincount(raw, minlength=len(tmp_index)).astype(np.int64)
+    counts = _add_counts(counts, raw, len(tmp_index))
     order = np.argsort(-counts, kind="stable")
     keep = counts[order] >= min_count
     if max_vocab_size is not None:
@@ -194,3 +286,39 @@ def encode_corpus(
         dropped_words=int(counts.size - order_kept.size),
     )
     return EncodedCorpus(vocab=vocab, ids=ids, sentence_ends=ends.astype(np.int64), digest=h.hexdigest())
+
+
+def _add_counts(counts: np.ndarray, ids: Any, n_types: int) -> np.ndarray:
+    add = np.bincount(np.asarray(ids, dtype=np.int64), minlength=n_types)
+    if counts.size < add.size:
+        counts = np.concatenate([counts, np.zeros(add.size - counts.size, dtype=np.int64)])
+    counts[: add.size] += add
+    return counts
+
+
+def encode_with_vocabulary(
+    source: Sequence[str | os.PathLike[str]] | Iterable[Sequence[str]],
+    vocab: Vocabulary,
+    *,
+    digest: str,
+    tokenizer: Tokenizer | None = None,
+    shard: Shard | None = None,
+) -> EncodedCorpus:
+    """Encode the lines ``shard`` owns with a vocabulary built elsewhere (a distributed run's chief).
+
+    Only owned lines are tokenized; words outside ``vocab`` are dropped, as in :func:`encode_corpus`.
+
+    >>> v = encode_corpus([["a", "b", "a"], ["b", "c"]], min_count=1).vocab
+    >>> encode_with_vocabulary([["c", "a"], ["a", "x"]], v, digest="", shard=Shard(1, 2)).ids.tolist()
+    [0]
+    """
+    index = vocab.index
+    ids: list[int] = []
+    ends: list[int] = []
+    for _, toks in iter_owned_sentences(source, tokenizer, shard):
+        before = len(ids)
+        ids.extend(i for i in map(index.get, toks) if i is not None)
+        if len(ids) > before:
+            ends.append(len(ids))
+    return EncodedCorpus(vocab=vocab, ids=np.asarray(ids, dtype=np.int32),
+                         sentence_ends=np.asarray(ends, dtype=np.int64), digest=digest)

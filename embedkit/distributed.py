@@ -6,13 +6,13 @@ Strategies (``embedkit train-cbow --strategy NAME``):
 - ``mirrored``: ``tf.distribute.MirroredStrategy`` over the local GPUs (the CPU when there is none).
 - ``multi-worker``: ``tf.distribute.MultiWorkerMirroredStrategy`` across the processes/machines listed in
   ``TF_CONFIG``; every worker runs the same command.
-- ``parameter-server``: recognised and validated, but training refuses it with a one-line error: Keras 3's
-  ``Model.fit`` has no ``ParameterServerStrategy`` support (no ``ClusterCoordinator`` path), and the
-  sparse train step reads embedding rows of a single table.
+- ``parameter-server``: ``tf.distribute.ParameterServerStrategy``, both tables sharded across the ``ps`` tasks
+  of ``TF_CONFIG``; the chief schedules the steps onto the workers (see :mod:`embedkit.parameter_server`).
 
-How a distributed run works: every worker reads the corpus and builds the same vocabulary (deterministic;
-the workers check with a collective that they agree on the corpus digest and vocabulary size), then trains
-only on its own shard of the token stream: contiguous runs of whole lines balanced by token count. Each
+How a distributed run works: the chief reads the whole corpus once, builds the vocabulary and broadcasts
+it (words, counts, corpus digest) to the other workers with one all-reduce; each worker reads and trains on
+only its own shard: whole files when there are at least as many files as workers (balanced by size), else
+every n-th line. Each
 chunk the workers agree on the number of steps (shorter shards are padded with empty batches that update
 nothing), each step all-reduces the sparse (``IndexedSlices``) updates, so all replicas keep identical
 tables. Only the chief writes checkpoints and vectors.
@@ -225,38 +225,98 @@ class DistributedContext:
         try:
             out = self._gather_fn(tf.constant(arr))
         except tf.errors.OpError as e:
-            raise _lost_peer(e) from None
+            raise lost_peer(e) from None
         return np.asarray(self.strategy.experimental_local_results(out)[0].numpy()).max(axis=0)
 
-    def check_same_corpus(self, digest: str, vocab_size: int, n_tokens: int) -> None:
-        """Fail with one line unless every worker encoded the same corpus (same digest and vocabulary)."""
-        h = int(hashlib.sha256(digest.encode()).hexdigest()[:14], 16)
-        mine = np.array([h, -h, vocab_size, -vocab_size, n_tokens, -n_tokens], np.int64)
-        got = self.agree_max(mine)
-        if not np.array_equal(got[0::2], -got[1::2]):
-            raise EmbedkitError(
-                "All workers must read the same corpus with the same settings. Received: a different corpus digest "
-                f"or vocabulary on some worker (this is worker {self.worker_index}, vocabulary {vocab_size})"
-            )
+    def broadcast_bytes(self, payload: bytes | None) -> bytes:
+        """The chief's ``payload`` on every worker (others pass None): one all-reduce of int32 words.
+
+        No timeout: workers wait here while the chief reads the whole corpus.
+        """
+        from embedkit.tf_import import import_tensorflow
+        import_tensorflow()  # quiet start-up
+        import tensorflow as tf
+
+        mine = payload if self.is_chief else b""
+        size = int(self.agree_max([len(mine or b"")])[0])
+        words = np.zeros(-(-size // 4), dtype=np.int32)
+        if self.is_chief and mine:
+            words.view(np.uint8)[: len(mine)] = np.frombuffer(mine, dtype=np.uint8)
+        if self.replicas == 1:
+            return words.view(np.uint8)[:size].tobytes()
+        strategy = self.strategy
+        opts = tf.distribute.experimental.CommunicationOptions()
+        local = self.local_replicas
+
+        def fn(x: Any) -> Any:  # every local replica but the first contributes zeros too
+            first = tf.equal(tf.math.floormod(tf.distribute.get_replica_context().replica_id_in_sync_group, local), 0)
+            x = tf.where(first, x, tf.zeros_like(x))
+            return tf.distribute.get_replica_context().all_reduce("sum", x, options=opts)
+
+        run = tf.function(lambda x: strategy.run(fn, args=(x,)))
+        try:
+            out = run(tf.constant(words))
+        except tf.errors.OpError as e:
+            raise lost_peer(e) from None
+        got = np.asarray(strategy.experimental_local_results(out)[0].numpy(), dtype=np.int32)
+        return got.view(np.uint8)[:size].tobytes()
 
     # -- input sharding -----------------------------------------------------------------------------------
-    def shard(self, enc: Any) -> Any:
-        """This worker's shard of an :class:`~embedkit.corpus.EncodedCorpus` (whole lines, balanced by tokens).
+    def encode_shard(self, corpus: Any, *, tokenizer: Any = None, min_count: int = 5,
+                     max_vocab_size: int | None = None) -> Any:
+        """This worker's part of the corpus, encoded with the vocabulary the chief built once and shared.
 
-        The vocabulary (and its raw word count) stays the corpus's, so the learning-rate schedule, the
-        subsampling and the noise distribution are those of the whole corpus.
+        The chief reads the whole corpus once (counting every word, keeping only its own lines) and
+        broadcasts the vocabulary, the counts and the corpus digest; every other worker reads and tokenizes
+        only its own files or lines (:func:`embedkit.corpus.plan_shards`). A chief that fails (empty
+        corpus, unreadable file) sends its one-line error, so every worker stops with it.
         """
-        self.check_same_corpus(enc.digest, len(enc.vocab), enc.n_tokens)
-        lo, hi = shard_bounds(enc.sentence_ends, self.num_workers, self.worker_index)
+        from embedkit.corpus import Vocabulary, encode_corpus, encode_with_vocabulary, plan_shards
+
+        if self.num_workers == 1:
+            return encode_corpus(corpus, tokenizer=tokenizer, min_count=min_count, max_vocab_size=max_vocab_size)
+        shard = plan_shards(corpus, self.num_workers)[self.worker_index]
+        fingerprint = _source_fingerprint(corpus)
+        if self.is_chief:
+            try:
+                enc = encode_corpus(corpus, tokenizer=tokenizer, min_count=min_count, max_vocab_size=max_vocab_size,
+                                    shard=shard)
+            except EmbedkitError as e:
+                self.broadcast_bytes(json.dumps({"error": str(e)}).encode())
+                raise
+            v = enc.vocab
+            self.broadcast_bytes(json.dumps({
+                "words": v.words, "counts": v.counts.tolist(), "total_raw_words": v.total_raw_words,
+                "min_count": v.min_count, "dropped_words": v.dropped_words, "digest": enc.digest,
+                "fingerprint": fingerprint,
+            }).encode("utf-8", "surrogatepass"))
+            return enc
+        msg = json.loads(self.broadcast_bytes(None).decode("utf-8", "surrogatepass"))
+        if "error" in msg:
+            raise EmbedkitError(f"The chief could not read the corpus: {msg['error']}")
+        if fingerprint is not None and msg["fingerprint"] is not None and fingerprint != msg["fingerprint"]:
+            raise EmbedkitError(
+                "All workers must read the same corpus files. Received: files whose names or sizes differ from "
+                f"the chief's on worker {self.worker_index}"
+            )
+        vocab = Vocabulary(words=msg["words"], counts=np.asarray(msg["counts"], dtype=np.int64),
+                           total_raw_words=int(msg["total_raw_words"]), min_count=int(msg["min_count"]),
+                           dropped_words=int(msg["dropped_words"]))
+        return encode_with_vocabulary(corpus, vocab, digest=msg["digest"], tokenizer=tokenizer, shard=shard)
+
+    def shard_encoded(self, enc: Any) -> Any:
+        """This worker's lines (every ``num_workers``-th) of a corpus every worker already holds encoded."""
         if self.num_workers == 1:
             return enc
         from embedkit.corpus import EncodedCorpus
 
         ends = enc.sentence_ends
-        t_lo = int(ends[lo - 1]) if lo > 0 else 0
-        t_hi = int(ends[hi - 1]) if hi > 0 else 0
-        return EncodedCorpus(vocab=enc.vocab, ids=enc.ids[t_lo:t_hi], sentence_ends=ends[lo:hi] - t_lo,
-                             digest=enc.digest)
+        starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+        mine = np.arange(ends.size) % self.num_workers == self.worker_index
+        lengths = (ends - starts)[mine]
+        take = np.concatenate([np.arange(a, b) for a, b in zip(starts[mine], ends[mine])]) if lengths.size else []
+        return EncodedCorpus(vocab=enc.vocab, ids=enc.ids[np.asarray(take, dtype=np.int64)],
+                             sentence_ends=np.cumsum(lengths).astype(np.int64), digest=enc.digest)
 
     def align_bounds(self, bounds: list[int], sentence_ends: np.ndarray) -> list[int]:
         """Chunk bounds with the same number of chunks on every worker (the largest any worker has)."""
@@ -302,7 +362,7 @@ class DistributedContext:
                 if callback is not None:
                     callback.on_train_batch_end(min(done * lr, n) - 1, {"loss": loss})
         except tf.errors.OpError as e:
-            raise _lost_peer(e) from None
+            raise lost_peer(e) from None
         return loss
 
     def _runner(self, model: Any, arrays: tuple[Any, ...]) -> Any:
@@ -344,7 +404,7 @@ class DistributedContext:
         return run
 
 
-def _lost_peer(e: Exception) -> EmbedkitError:
+def lost_peer(e: Exception) -> EmbedkitError:
     first = (getattr(e, "message", None) or str(e)).strip().splitlines()
     detail = first[0][:160] if first else type(e).__name__
     return EmbedkitError(
@@ -353,19 +413,18 @@ def _lost_peer(e: Exception) -> EmbedkitError:
     )
 
 
-def shard_bounds(sentence_ends: np.ndarray, num_workers: int, index: int) -> tuple[int, int]:
-    """Sentence range ``[lo, hi)`` of worker ``index``: whole lines, about ``1/num_workers`` of the tokens each.
-
-    >>> shard_bounds(np.array([2, 4, 6, 8]), 2, 1)
-    (2, 4)
-    """
-    n = int(sentence_ends.size)
-    if num_workers <= 1 or n == 0:
-        return 0, n
-    total = float(sentence_ends[-1])
-    cuts = np.searchsorted(sentence_ends, np.arange(1, num_workers) * total / num_workers, side="left") + 1
-    edges = [0] + np.minimum(cuts, n).tolist() + [n]
-    return int(edges[index]), int(max(edges[index], edges[index + 1]))
+def _source_fingerprint(corpus: Any) -> str | None:
+    """Names and sizes of the corpus files (None for in-memory corpora): cheap to compare across workers."""
+    if not (isinstance(corpus, (list, tuple)) and corpus and all(isinstance(c, (str, os.PathLike)) for c in corpus)):
+        return None
+    parts = []
+    for c in corpus:
+        try:
+            size = os.path.getsize(c)
+        except OSError:
+            size = -1
+        parts.append(f"{os.path.basename(os.fspath(c))}:{size}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def make_context(
@@ -391,11 +450,17 @@ def make_context(
     if name == "default":
         return None
     if name == "parameter-server":
-        parse_tf_config(tf_config, strategy=name)
-        raise EmbedkitError(
-            "--strategy parameter-server is not supported by the Keras 3 CBOW trainer (Keras 3 fit has no "
-            "ParameterServerStrategy path). Received: --strategy parameter-server; use multi-worker"
-        )
+        info = parse_tf_config(tf_config, strategy=name)
+        if info.task_type != "chief":
+            raise EmbedkitError(
+                f"This process is a {info.task_type!r} task: it serves (embedkit.parameter_server.serve) instead of "
+                f"training. Received: TF_CONFIG task {info.task_type!r} {info.task_index}"
+            )
+        if tf_config is not None:
+            os.environ["TF_CONFIG"] = tf_config
+        from embedkit.parameter_server import make_parameter_server_context
+
+        return make_parameter_server_context(info)  # type: ignore[return-value]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from embedkit.cli import app
-from embedkit.distributed import free_local_ports, make_context, parse_tf_config, shard_bounds
+from embedkit.distributed import free_local_ports, make_context, parse_tf_config
 from embedkit.errors import EmbedkitError
 
 runner = CliRunner()
@@ -62,22 +62,74 @@ def test_missing_tf_config_and_bad_strategy(monkeypatch):
     with pytest.raises(EmbedkitError, match="`strategy` must be one of"):
         make_context("horovod")
     assert make_context("default") is None
-    ps = _cfg({"chief": ["h:1"], "worker": ["h:2"], "ps": ["h:3"]}, {"type": "chief", "index": 0})
-    with pytest.raises(EmbedkitError, match="parameter-server is not supported"):
+    ps = _cfg({"chief": ["h:1"], "worker": ["h:2"], "ps": ["h:3"]}, {"type": "ps", "index": 0})
+    with pytest.raises(EmbedkitError, match="'ps' task: it serves"):
         make_context("parameter-server", tf_config=ps)
     with pytest.raises(EmbedkitError, match="needs chief, worker and ps"):
         make_context("parameter-server", tf_config=_cfg({"worker": ["h:1"]}, {"type": "worker", "index": 0}))
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3, 5])
-def test_shards_cover_every_line_once_and_balance_tokens(workers):
-    lengths = np.random.default_rng(workers).integers(1, 40, size=500)
-    ends = np.cumsum(lengths)
-    parts = [shard_bounds(ends, workers, i) for i in range(workers)]
-    assert parts[0][0] == 0 and parts[-1][1] == len(ends)
-    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
-    tokens = [int(ends[hi - 1] - (ends[lo - 1] if lo else 0)) for lo, hi in parts]
-    assert max(tokens) - min(tokens) <= 2 * lengths.max()
+def test_line_shards_cover_every_line_once_with_the_chiefs_vocabulary(workers):
+    from embedkit.corpus import encode_corpus, encode_with_vocabulary, plan_shards
+
+    rng = np.random.default_rng(workers)
+    sents = [[f"w{x}" for x in rng.zipf(1.5, size=rng.integers(1, 30)) % 200] for _ in range(400)]
+    whole = encode_corpus(sents, min_count=2)
+    shards = plan_shards(sents, workers)
+    assert all(s.files is None for s in shards)  # not files: by line
+    chief = encode_corpus(sents, min_count=2, shard=shards[0])
+    assert chief.vocab.words == whole.vocab.words and chief.digest == whole.digest
+    assert np.array_equal(chief.vocab.counts, whole.vocab.counts)  # counted over every line, not its own
+    parts = [chief] + [encode_with_vocabulary(sents, chief.vocab, digest=chief.digest, shard=s) for s in shards[1:]]
+    for k, part in enumerate(parts):  # worker k holds exactly lines k, k + n, ... (lines left empty drop out)
+        expect = [[whole.vocab.index[t] for t in line if t in whole.vocab.index] for line in sents[k::workers]]
+        expect = [line for line in expect if line]
+        got = np.split(part.ids, part.sentence_ends[:-1]) if part.ids.size else []
+        assert [g.tolist() for g in got] == expect
+    assert sum(p.n_tokens for p in parts) == whole.n_tokens
+
+
+def test_file_shards_balance_sizes_and_workers_read_only_their_files(tmp_path):
+    from embedkit.corpus import Tokenizer, encode_corpus, encode_with_vocabulary, plan_shards
+
+    files = []
+    for k, n_lines in enumerate([300, 40, 200, 120]):
+        f = tmp_path / f"part{k}.txt"
+        f.write_text("".join(f"the cat {k} sat on mat {i % 7}\n" for i in range(n_lines)))
+        files.append(str(f))
+    shards = plan_shards(files, 2)
+    owned = [set(s.files) for s in shards]
+    assert owned[0] | owned[1] == {0, 1, 2, 3} and not owned[0] & owned[1]
+    sizes = [sum(os.path.getsize(files[f]) for f in o) for o in owned]
+    assert max(sizes) <= 1.5 * min(sizes)  # 300 + 40 lines vs 200 + 120
+
+    class CountingTokenizer(Tokenizer):
+        calls = 0
+
+        def __call__(self, text):
+            CountingTokenizer.calls += 1
+            return super().__call__(text)
+
+    chief = encode_corpus(files, min_count=1, shard=shards[0])
+    tok = CountingTokenizer()
+    worker = encode_with_vocabulary(files, chief.vocab, digest=chief.digest, tokenizer=tok, shard=shards[1])
+    lines = {0: 300, 1: 40, 2: 200, 3: 120}
+    assert CountingTokenizer.calls == sum(lines[f] for f in shards[1].files)  # only its own files were read
+    assert chief.n_tokens + worker.n_tokens == encode_corpus(files, min_count=1).n_tokens
+    assert len(plan_shards(files[:1], 2)[1].describe()) and plan_shards(files[:1], 2)[0].files is None
+
+
+def test_shard_of_an_encoded_corpus_equals_reading_the_lines():
+    from embedkit.corpus import encode_corpus, encode_with_vocabulary, plan_shards
+    from embedkit.distributed import DistributedContext
+
+    sents = [[f"w{(i * j) % 13}" for j in range(1 + i % 9)] for i in range(200)]
+    whole = encode_corpus(sents, min_count=3)
+    ctx = DistributedContext("multi-worker", strategy=None, worker_index=2, num_workers=3, is_chief=False)
+    mine = ctx.shard_encoded(whole)
+    direct = encode_with_vocabulary(sents, whole.vocab, digest=whole.digest, shard=plan_shards(sents, 3)[2])
+    assert np.array_equal(mine.ids, direct.ids) and np.array_equal(mine.sentence_ends, direct.sentence_ends)
 
 
 def test_cli_rejects_unknown_strategy(tmp_path):
@@ -204,12 +256,31 @@ def _finish(p, timeout=240):
     return p.returncode, err
 
 
+def _quality_close_to_single_process(wv, corpus, epochs):
+    """Pairwise similarities agree with a one-process run about as well as two seeds agree with each other."""
+    from embedkit.cbow import CBOWConfig, train_cbow
+    from embedkit.corpus import Tokenizer, iter_sentences
+
+    sents = list(iter_sentences([corpus], Tokenizer()))
+    singles = [train_cbow(sents, CBOWConfig(vector_size=32, epochs=epochs, seed=s, threads=1)).wv for s in (3, 4)]
+    assert singles[0].keys == wv.keys
+    words = wv.keys[:150]
+
+    def sims(v):
+        m = np.array([v[w] for w in words], dtype=np.float64)
+        m /= np.linalg.norm(m, axis=1, keepdims=True)
+        return (m @ m.T)[np.triu_indices(len(words), 1)]
+
+    s_dist, s1, s2 = sims(wv), sims(singles[0]), sims(singles[1])
+    baseline = np.corrcoef(s1, s2)[0, 1]
+    assert baseline > 0.5
+    assert np.corrcoef(s_dist, s1)[0, 1] >= baseline - 0.1, (np.corrcoef(s_dist, s1)[0, 1], baseline)
+
+
 @pytest.mark.slow
 def test_two_workers_killed_worker_fails_cleanly_and_resume_matches_single_process(tmp_path):
     from gensim.test.utils import datapath
 
-    from embedkit.cbow import CBOWConfig, train_cbow
-    from embedkit.corpus import Tokenizer, iter_sentences
     from embedkit.vectors import WordVectors
 
     corpus = datapath("lee_background.cor")
@@ -239,20 +310,97 @@ def test_two_workers_killed_worker_fails_cleanly_and_resume_matches_single_proce
     assert stats["resumed_from"] and stats["vocab_size"] == len(dist)
 
     # Same settings in one process; two seeds give the agreement to expect between independent runs.
-    sents = list(iter_sentences([corpus], Tokenizer()))
-    singles = [train_cbow(sents, CBOWConfig(vector_size=32, epochs=6, seed=s, threads=1)).wv for s in (3, 4)]
-    assert singles[0].keys == dist.keys
-    words = dist.keys[:150]
+    _quality_close_to_single_process(dist, corpus, epochs=6)
 
-    def sims(wv):
-        m = np.array([wv[w] for w in words], dtype=np.float64)
-        m /= np.linalg.norm(m, axis=1, keepdims=True)
-        return (m @ m.T)[np.triu_indices(len(words), 1)]
 
-    s_dist, s1, s2 = sims(dist), sims(singles[0]), sims(singles[1])
-    baseline = np.corrcoef(s1, s2)[0, 1]
-    assert baseline > 0.5
-    assert np.corrcoef(s_dist, s1)[0, 1] >= baseline - 0.1, (np.corrcoef(s_dist, s1)[0, 1], baseline)
+@pytest.mark.slow
+def test_parameter_server_cluster_shards_tables_and_trains(tmp_path):
+    """Chief + 2 workers + 2 ps on 127.0.0.1: both tables split over the ps tasks; the vectors are as good as
+    a one-process run's."""
+    from gensim.test.utils import datapath
+
+    from embedkit.vectors import WordVectors
+
+    corpus = datapath("lee_background.cor")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
+    ports = free_local_ports(5)
+    cluster = {"chief": [f"127.0.0.1:{ports[0]}"], "worker": [f"127.0.0.1:{p}" for p in ports[1:3]],
+               "ps": [f"127.0.0.1:{p}" for p in ports[3:]]}
+    out = tmp_path / "vec"
+    cmd = [sys.executable, "-m", "embedkit", "train-cbow", corpus, "-o", str(out), "--strategy", "parameter-server",
+           "--dim", "32", "--epochs", "6", "--seed", "3", "--checkpoint-dir", str(tmp_path / "ckpt"), "--json"]
+    servers = [subprocess.Popen(cmd, env=env | {"TF_CONFIG": _cfg(cluster, {"type": role, "index": i})},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for role, i in (("ps", 0), ("ps", 1), ("worker", 0), ("worker", 1))]
+    try:
+        chief = subprocess.Popen(cmd, env=env | {"TF_CONFIG": _cfg(cluster, {"type": "chief", "index": 0})},
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        code, err = _finish(chief, timeout=400)
+        assert code == 0, err[-3000:]
+        assert all(p.poll() is None for p in servers)  # they serve until stopped
+    finally:
+        for p in servers:
+            p.kill()
+        errs = [p.communicate()[1] for p in servers]
+    assert "Serving as ps 0" in errs[0] and "Serving as worker 1" in errs[3]
+    stats = json.loads((out / "training.json").read_text())
+    dist = stats["distribution"]
+    assert dist["strategy"] == "parameter-server" and dist["ps_tasks"] == 2 and dist["worker_tasks"] == 2
+    wv = WordVectors.load(out)
+    for table, rows in (("input", len(wv) + 1), ("output", len(wv))):
+        shards = [s for s in dist["table_shards"] if s["table"] == table]
+        assert len(shards) == 2 and sum(s["rows"] for s in shards) == rows
+        assert {s["device"].split("/task:")[0] for s in shards} == {"/job:ps/replica:0"}
+        assert {s["device"].split("/task:")[1][0] for s in shards} == {"0", "1"}  # one shard on each ps
+    assert stats["loss_per_epoch"][-1] < stats["loss_per_epoch"][0]
+    _quality_close_to_single_process(wv, corpus, epochs=6)
+
+
+@pytest.mark.slow
+def test_chief_that_cannot_read_the_corpus_stops_every_worker_with_its_error(tmp_path):
+    corpus = tmp_path / "empty.txt"
+    corpus.write_text("\n\n")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
+    procs = _launch(str(corpus), tmp_path / "vec", tmp_path / "ckpt", free_local_ports(2), [], env)
+    results = [_finish(p, timeout=120) for p in procs]
+    for code, err in results:
+        errors = [line for line in err.splitlines() if line.startswith("Error:")]
+        assert code == 1 and len(errors) == 1 and "Traceback" not in err, err[-2000:]
+        assert "at least one token" in errors[0]
+    assert "chief could not read the corpus" in results[1][1]
+
+
+_PS_EXACT = """
+import os, sys, numpy as np, tensorflow as tf
+from gensim.test.utils import datapath
+from embedkit.cbow import CBOWConfig, train_cbow
+from embedkit.corpus import Tokenizer, iter_sentences
+from embedkit.distributed import ClusterInfo, free_local_ports
+from embedkit.parameter_server import make_parameter_server_context
+p = free_local_ports(4)
+cluster = {"chief": [f"127.0.0.1:{p[0]}"], "worker": [f"127.0.0.1:{p[1]}"], "ps": [f"127.0.0.1:{p[2]}", f"127.0.0.1:{p[3]}"]}
+spec = tf.train.ClusterSpec(cluster)
+servers = [tf.distribute.Server(spec, job_name=j, task_index=i, protocol="grpc", start=True)
+           for j, i in (("worker", 0), ("ps", 0), ("ps", 1))]
+ctx = make_parameter_server_context(ClusterInfo(cluster, "chief", 0))
+sents = list(iter_sentences([datapath("lee_background.cor")], Tokenizer()))
+cfg = CBOWConfig(vector_size=16, epochs=2, seed=7)
+ps = train_cbow(sents, cfg, strategy=ctx)
+one = train_cbow(sents, cfg)
+assert len(ps.stats.distribution["table_shards"]) == 4, ps.stats.distribution
+print("MAXDIFF", float(np.abs(ps.wv.vectors - one.wv.vectors).max()), flush=True)
+os._exit(0)
+"""
+
+
+@pytest.mark.slow
+def test_parameter_server_with_one_worker_trains_exactly_what_one_process_trains():
+    """Sharded tables (2 ps) read and written by one worker: the same vectors as the Keras trainer."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
+    p = subprocess.run([sys.executable, "-c", _PS_EXACT], env=env, capture_output=True, text=True, timeout=300)
+    line = [x for x in p.stdout.splitlines() if x.startswith("MAXDIFF")]
+    assert p.returncode == 0 and line, p.stderr[-3000:]
+    assert float(line[0].split()[1]) < 1e-4
 
 
 @pytest.mark.slow
