@@ -48,7 +48,6 @@ def build_cbow_model(
             self.window = window
             self.negative = negative
             self.cbow_mean = cbow_mean
-            self.offsets = [-o for o in range(1, window + 1)] + list(range(1, window + 1))  # window columns
             self.seed = seed
             rng = np.random.default_rng(seed)
             init_in = ((rng.random((vocab_size + 1, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
@@ -84,63 +83,19 @@ def build_cbow_model(
             # span (U,): ids of B + 2w consecutive words (target r sits at span[w + r]); window (B, 2w): whether
             # the word at offset -1..-w, +1..+w of each target is in its context; target (B,); negatives (B, K)
             # drawn on the host from unigram^0.75 (see embedkit.cbow.draw_negatives); alpha: learning rate.
-            span, window, target, neg, alpha = data
-            target = tf.cast(target, tf.int32)
-            d, w = self.dim, self.window
-            b = target.shape[0] if target.shape[0] is not None else tf.shape(target)[0]
-            n_span = span.shape[0] if span.shape[0] is not None else tf.shape(span)[0]
-            g = (n_span - b) // (2 * w)  # segments per batch: the span holds g·(seg + 2w) ids for b = g·seg targets
-            seg = b // g
+            *batch, alpha = data
             self.optimizer.learning_rate.assign(tf.cast(alpha, tf.float32))
-            # (segments, seg + 2w, d): each context row is read once per segment, not once per window
-            rows = tf.reshape(_table(self.input_embeddings).sparse_read(span), [g, seg + 2 * w, d])
-            mask = tf.cast(window, tf.float32)  # (B, 2w)
-            mask3 = tf.reshape(mask, [g, seg, 2 * w])
-            count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
-            # CBOW projection as a sum of shifted slices of each span (dense, fused by XLA; no gather).
-            h = tf.reshape(
-                tf.add_n([rows[:, w + o : w + o + seg] * mask3[:, :, c : c + 1] for c, o in enumerate(self.offsets)]),
-                [b, d],
+            up = cbow_batch_update(
+                _table(self.input_embeddings).sparse_read, _table(self.output_embeddings).sparse_read, *batch,
+                dim=self.dim, window=self.window, cbow_mean=self.cbow_mean,
             )
-            if self.cbow_mean:
-                h = h / count
-            neg = tf.cast(neg, tf.int32)
-            words = tf.concat([target[:, None], neg], axis=1)  # (B, 1 + negative)
-            valid = tf.concat(
-                [tf.ones_like(target[:, None], tf.float32), tf.cast(tf.not_equal(neg, target[:, None]), tf.float32)],
-                axis=1,
-            )
-            out = _table(self.output_embeddings).sparse_read(words)  # (B, K+1, d)
-            logits = tf.einsum("bd,bkd->bk", h, out)
-            labels = tf.concat([tf.ones_like(logits[:, :1]), tf.zeros_like(logits[:, 1:])], axis=1)
-            real = tf.reduce_max(mask, axis=1)  # targets with no context word update nothing
-            err = (labels - tf.sigmoid(logits)) * valid * real[:, None]  # word2vec's g / alpha
-            loss_per_example = -tf.reduce_sum(
-                valid * (labels * tf.math.log_sigmoid(logits) + (1 - labels) * tf.math.log_sigmoid(-logits)), axis=1
-            )
-            neu1e = tf.einsum("bk,bkd->bd", err, out)
-            if not self.cbow_mean:
-                neu1e = neu1e / count
-            # Every context word gets the full error (word2vec / gensim), summed per span position.
-            neu1e3 = tf.reshape(neu1e, [g, seg, d])
-            span_grad = tf.reshape(
-                tf.add_n([
-                    tf.pad(neu1e3 * mask3[:, :, c : c + 1], [[0, 0], [w + o, w - o], [0, 0]])
-                    for c, o in enumerate(self.offsets)
-                ]),
-                [-1, d],
-            )
-            grad_in = tf.IndexedSlices(-span_grad, span, tf.constant([self.vocab_size + 1, d], tf.int64))
-            grad_out = tf.IndexedSlices(
-                tf.reshape(-err[:, :, None] * h[:, None, :], [-1, d]),
-                tf.reshape(words, [-1]),
-                tf.constant([self.vocab_size, d], tf.int64),
-            )
+            grad_in = tf.IndexedSlices(-up["in_delta"], up["in_ids"], tf.constant([self.vocab_size + 1, self.dim], tf.int64))
+            grad_out = tf.IndexedSlices(-up["out_delta"], up["out_ids"], tf.constant([self.vocab_size, self.dim], tf.int64))
             self.optimizer.apply_gradients(
                 [(grad_in, self.input_embeddings.embeddings), (grad_out, self.output_embeddings.embeddings)]
             )
             self.step_counter.assign_add(1)
-            return {"loss": tf.reduce_sum(loss_per_example * real) / tf.maximum(tf.reduce_sum(real), 1.0)}
+            return {"loss": up["loss"]}
 
     def _table(layer: Any) -> Any:
         """The layer's table as a ``tf.Variable`` (sparse reads, no full copy per step)."""
@@ -158,3 +113,68 @@ def build_cbow_model(
     )
     model.optimizer.build(model.trainable_variables)
     return model
+
+
+def cbow_batch_update(
+    read_in: Any, read_out: Any, span: Any, in_window: Any, target: Any, neg: Any,
+    *, dim: int, window: int, cbow_mean: bool = True,
+) -> dict[str, Any]:
+    """word2vec's CBOW negative-sampling update for one batch, as sparse row deltas (to add, times alpha).
+
+    ``span``, ``in_window``, ``target`` and ``neg`` are one batch as :meth:`embedkit.cbow._Trainer.make_chunk`
+    makes them. ``read_in`` / ``read_out`` gather rows of the input / output tables (``Variable.sparse_read`` of a plain
+    or a sharded variable). Returns ``in_ids``/``in_delta`` and ``out_ids``/``out_delta`` (rows may repeat:
+    apply with a scatter-add), the batch's mean ``loss`` and ``weight`` (its targets with some context).
+    Shared by the Keras model's ``train_step`` and the parameter-server step.
+    """
+    import tensorflow as tf
+
+    w = window
+    target = tf.cast(target, tf.int32)
+    d = dim
+    offsets = [-o for o in range(1, w + 1)] + list(range(1, w + 1))  # window columns
+    b = target.shape[0] if target.shape[0] is not None else tf.shape(target)[0]
+    n_span = span.shape[0] if span.shape[0] is not None else tf.shape(span)[0]
+    g = (n_span - b) // (2 * w)  # segments per batch: the span holds g·(seg + 2w) ids for b = g·seg targets
+    seg = b // g
+    # (segments, seg + 2w, d): each context row is read once per segment, not once per window
+    rows = tf.reshape(read_in(span), [g, seg + 2 * w, d])
+    mask = tf.cast(in_window, tf.float32)  # (B, 2w)
+    mask3 = tf.reshape(mask, [g, seg, 2 * w])
+    count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
+    # CBOW projection as a sum of shifted slices of each span (dense, fused by XLA; no gather).
+    h = tf.reshape(
+        tf.add_n([rows[:, w + o : w + o + seg] * mask3[:, :, c : c + 1] for c, o in enumerate(offsets)]), [b, d]
+    )
+    if cbow_mean:
+        h = h / count
+    neg = tf.cast(neg, tf.int32)
+    words = tf.concat([target[:, None], neg], axis=1)  # (B, 1 + negative)
+    valid = tf.concat(
+        [tf.ones_like(target[:, None], tf.float32), tf.cast(tf.not_equal(neg, target[:, None]), tf.float32)], axis=1
+    )
+    out = tf.reshape(read_out(tf.reshape(words, [-1])), [b, -1, d])  # (B, K+1, d); 1-D ids (sharded tables)
+    logits = tf.einsum("bd,bkd->bk", h, out)
+    labels = tf.concat([tf.ones_like(logits[:, :1]), tf.zeros_like(logits[:, 1:])], axis=1)
+    real = tf.reduce_max(mask, axis=1)  # targets with no context word update nothing
+    err = (labels - tf.sigmoid(logits)) * valid * real[:, None]  # word2vec's g / alpha
+    loss_per_example = -tf.reduce_sum(
+        valid * (labels * tf.math.log_sigmoid(logits) + (1 - labels) * tf.math.log_sigmoid(-logits)), axis=1
+    )
+    neu1e = tf.einsum("bk,bkd->bd", err, out)
+    if not cbow_mean:
+        neu1e = neu1e / count
+    # Every context word gets the full error (word2vec / gensim), summed per span position.
+    neu1e3 = tf.reshape(neu1e, [g, seg, d])
+    span_delta = tf.reshape(
+        tf.add_n([
+            tf.pad(neu1e3 * mask3[:, :, c : c + 1], [[0, 0], [w + o, w - o], [0, 0]]) for c, o in enumerate(offsets)
+        ]),
+        [-1, d],
+    )
+    weight = tf.reduce_sum(real)
+    return {
+        "in_ids": span, "in_delta": span_delta,
+        "out_ids": tf.reshape(words, [-1]), "out_delta": tf.reshape(err[:, :, None] * h[:, None, :], [-1, d]),
+        "loss": tf.reduce_sum(loss_per_example * real) / tf.maximum(weight, 1.0), "weight": weight,
+    }

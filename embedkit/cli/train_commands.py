@@ -79,7 +79,7 @@ def train_cbow_cmd(
     no_default: Annotated[bool, typer.Option("--no-default", help="Do not make the result the default set.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training stats as JSON.")] = False,
     strategy: Annotated[str, typer.Option("--strategy", help="default | mirrored | multi-worker (TF_CONFIG) | "
-                                          "parameter-server; see docs/scaling.md.")] = "default",
+                                          "parameter-server (TF_CONFIG); see docs/scaling.md.")] = "default",
     collective_timeout: Annotated[Optional[float], typer.Option(
         "--collective-timeout", help="Seconds a distributed step waits for a lost worker before failing.")] = None,
 ) -> None:
@@ -97,6 +97,8 @@ def train_cbow_cmd(
 
     if strategy not in STRATEGIES:
         raise typer.BadParameter(f"must be one of {', '.join(STRATEGIES)}. Received: {strategy!r}", param_hint="--strategy")
+    if strategy == "parameter-server" and _serve_if_not_chief():
+        return
     dist = make_context(strategy, collective_timeout=collective_timeout)  # before any other TensorFlow work
     files = _corpus_files(corpus)
     typer.echo(f"Reading {', '.join(str(f) for f in files)} ...", err=True)
@@ -117,6 +119,21 @@ def train_cbow_cmd(
     )
     if as_json:
         typer.echo(json.dumps(s.to_dict()))
+
+
+def _serve_if_not_chief() -> bool:
+    """A ``ps`` or ``worker`` task of a parameter-server cluster serves until stopped (the chief trains)."""
+    from embedkit.distributed import parse_tf_config
+
+    info = parse_tf_config(strategy="parameter-server")
+    if info.task_type == "chief":
+        return False
+    from embedkit.parameter_server import serve
+
+    typer.echo(f"Serving as {info.task_type} {info.task_index} of the parameter-server cluster; stop this process "
+               "when the chief has saved the vectors.", err=True)
+    serve(info)
+    return True
 
 
 def _train_with_progress(files: list[Path], cfg: Any, checkpoint_dir: Path | None, resume: bool,
