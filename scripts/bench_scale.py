@@ -1,4 +1,5 @@
-"""Scale-out benchmark: CBOW words/s with 1 process (default strategy, XLA) vs 2 local workers (multi-worker).
+"""Scale-out benchmark: CBOW words/s with 1 process (default strategy, XLA) vs 2 local workers (multi-worker)
+vs a parameter-server cluster (chief + 2 workers + 2 ps, tables sharded over the ps tasks).
 
 Both runs use the CLI (`embedkit train-cbow`) on the same corpus and settings in this same script run; the
 2-worker run starts two processes on 127.0.0.1 with TF_CONFIG. words/s is the trainer's own figure (corpus
@@ -50,6 +51,32 @@ def run(workers: int, args: argparse.Namespace, tmp: Path) -> dict:
                                           stderr=subprocess.PIPE, text=True))
     outs = [p.communicate() for p in procs]
     wall = time.perf_counter() - t
+    return _result(procs, outs, workers, wall)
+
+
+def run_parameter_server(args: argparse.Namespace, tmp: Path, workers: int = 2, ps: int = 2) -> dict:
+    """Chief + workers + ps tasks on 127.0.0.1; the ps and worker processes serve until the chief is done."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", EMBEDKIT_HOME=str(tmp / "home"))
+    ports = free_local_ports(1 + workers + ps)
+    cluster = {"chief": [f"127.0.0.1:{ports[0]}"], "worker": [f"127.0.0.1:{p}" for p in ports[1 : 1 + workers]],
+               "ps": [f"127.0.0.1:{p}" for p in ports[1 + workers :]]}
+    cmd = _cmd(args, tmp / "out-ps", ["--strategy", "parameter-server"])
+    t = time.perf_counter()
+    servers = [subprocess.Popen(cmd, env=env | {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": r, "index": i}})},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for r in ("ps", "worker") for i in range(len(cluster[r]))]
+    try:
+        chief = subprocess.Popen(cmd, env=env | {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "chief", "index": 0}})},
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        outs = [chief.communicate()]
+    finally:
+        for p in servers:
+            p.kill()
+    res = _result([chief], outs, workers, time.perf_counter() - t)
+    return res | {"ps": ps, "strategy": "parameter-server"}
+
+
+def _result(procs: list, outs: list, workers: int, wall: float) -> dict:
     for p, (o, e) in zip(procs, outs):
         if p.returncode:
             sys.exit(f"worker failed ({p.returncode}): {e[-2000:]}")
@@ -74,9 +101,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         one = run(1, args, Path(d))
         two = run(2, args, Path(d))
-    for r in (one, two):
+        ps = run_parameter_server(args, Path(d))
+    for r in (one, two, ps):
         print(json.dumps(r))
     print(f"2 workers / 1 process words/s ratio: {two['words_per_sec'] / one['words_per_sec']:.2f}x")
+    print(f"parameter servers (2 workers, 2 ps) / 1 process: {ps['words_per_sec'] / one['words_per_sec']:.2f}x")
 
 
 def _has_gpu() -> bool:
