@@ -6,8 +6,9 @@ uniformly from 1..window per target, the mean of the context (``cbow_mean``), an
 linearly from ``alpha`` to ``min_alpha`` over all words of all epochs.
 
 Examples are made in vectorised numpy per chunk of the corpus (subsampling, window sampling, shuffling),
-in a background thread while Keras trains on the previous chunk; negatives are drawn on the device inside
-the train step. Between chunks a checkpoint can be written; ``resume=True`` continues from it and gives
+in a background thread while Keras trains on the previous chunk; negatives are drawn there too, from alias
+tables. Short runs go through Keras ``fit``; long runs call the model's ``train_group`` (8 or 16 batch steps
+unrolled in one compiled call, see :func:`batches_per_call`), which is 1.4-1.7x faster per batch on CPU. Between chunks a checkpoint can be written; ``resume=True`` continues from it and gives
 the same vectors as an uninterrupted run.
 
 Example:
@@ -279,6 +280,12 @@ class _Trainer:
         return (span, window.reshape(n_batches, bsz, 2 * w), tgt.reshape(n_batches, bsz),
                 neg.reshape(n_batches, bsz, cfg.negative), alpha), m
 
+    def estimated_batches(self) -> int:
+        """Batches of the whole run, from the share of words subsampling is expected to keep."""
+        counts = self.enc.vocab.counts.astype(np.float64)
+        kept = float(np.dot(self.keep_p, counts)) / max(float(counts.sum()), 1.0)
+        return int(self.enc.n_tokens * kept * self.cfg.epochs / self.cfg.batch_size)
+
     # -- checkpoints ---------------------------------------------------------------------------------------
     def _ckpt_state(self) -> dict[str, Any]:
         return {"config": self.cfg.to_dict(), "corpus_sha256": self.enc.digest, "vocab_size": self.V}
@@ -368,6 +375,8 @@ class _Trainer:
         n_chunks = len(self.bounds) - 1
         plan = [(e, c) for e in range(start_epoch, cfg.epochs) for c in range(n_chunks)
                 if (e, c) >= (start_epoch, start_chunk)]
+        group = batches_per_call(self.estimated_batches()) if dist is None else 1
+        group_step = tf.function(model.train_group, jit_compile=True) if group > 1 else None
         cb = _ProgressCallback(self, plan, epoch_loss)
         last_ckpt = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
@@ -376,9 +385,16 @@ class _Trainer:
                 assert pending is not None
                 batches, n_real = pending.result()
                 pending = pool.submit(self.make_chunk, *plan[k + 1]) if k + 1 < len(plan) else None
-                cb.begin_chunk(epoch, chunk, batches[0].shape[0])
+                grouped = None
+                if dist is None and n_real and group_step is not None:
+                    grouped = tuple(tf.constant(x) for x in group_batches(batches, group, pad_id=self.V))
+                cb.begin_chunk(epoch, chunk, (grouped or batches)[0].shape[0])
                 if dist is not None:  # all workers step together, even on an empty shard chunk
                     dist.fit_chunk(model, batches, cb)
+                elif grouped is not None:
+                    for j in range(int(grouped[0].shape[0])):
+                        logs = group_step(tuple(x[j] for x in grouped))
+                        cb.on_train_batch_end(j, {"loss": float(logs["loss"])})
                 elif n_real:
                     ds = tf.data.Dataset.from_tensor_slices(batches)  # each element is one batch
                     model.fit(ds, epochs=1, verbose=0, callbacks=[cb], shuffle=False)
@@ -443,6 +459,40 @@ def noise_distribution(counts: np.ndarray, exponent: float) -> tuple[np.ndarray,
             large.pop()
             small.append(l_i)
     return accept.astype(np.float32), alias.astype(np.int32)
+
+
+def batches_per_call(total_batches: int) -> int:
+    """Batch steps unrolled into one compiled call: 1 (plain Keras ``fit``) below 2,000 batches, 8 below
+    10,000, else 16.
+
+    Measured on mixed-en (1,024 targets, 42k words x 100): 2.5-3.3 ms per batch through ``fit``, 1.9 ms
+    with 8 per call and 1.6 ms with 16, but XLA compiles 8 in 2.4-3.9 s and 16 in about 5.5 s, against
+    0.7 s for one; short runs keep ``fit``.
+
+    >>> batches_per_call(500), batches_per_call(5_000), batches_per_call(30_000)
+    (1, 8, 16)
+    """
+    return 1 if total_batches < 2000 else 8 if total_batches < 10000 else 16
+
+
+def group_batches(batches: tuple[np.ndarray, ...], group: int, pad_id: int) -> tuple[np.ndarray, ...]:
+    """A chunk's ``(span, window, target, negatives, alpha)`` batches as groups of ``group`` batches.
+
+    The last group is filled up with empty batches (padding ids, no context, learning rate 0).
+
+    >>> b = (np.zeros((3, 14), np.int32), np.ones((3, 4, 2), bool), np.zeros((3, 4), np.int32),
+    ...      np.zeros((3, 4, 1), np.int32), np.ones(3, np.float32))
+    >>> g = group_batches(b, 2, pad_id=9)
+    >>> [x.shape for x in g], int(g[0][1, 1, 0]), bool(g[1][1, 1].any())
+    ([(2, 2, 14), (2, 2, 4, 2), (2, 2, 4), (2, 2, 4, 1), (2, 2)], 9, False)
+    """
+    pad = -batches[0].shape[0] % group
+    out = []
+    for k, x in enumerate(batches):
+        if pad:
+            x = np.concatenate([x, np.full((pad,) + x.shape[1:], pad_id if k == 0 else 0, dtype=x.dtype)])
+        out.append(x.reshape((x.shape[0] // group, group) + x.shape[1:]))
+    return tuple(out)
 
 
 def segment_length(batch_size: int) -> int:

@@ -153,6 +153,31 @@ def test_target_never_trains_as_its_own_negative():
     assert np.dot(after[0] - before[0], h) > 0
 
 
+def test_grouped_calls_train_what_fit_trains(monkeypatch):
+    """Long runs unroll several batch steps per compiled call; the vectors equal Keras fit's, batch by batch
+    (the last group padded with empty batches)."""
+    import embedkit.cbow as cbow_mod
+    from embedkit.cbow import group_batches
+
+    rng = np.random.default_rng(2)
+    sents = [[f"t{k}_{w}" for w in rng.integers(0, 30, size=12)] for k in rng.integers(0, 4, size=500)]
+    cfg = CBOWConfig(vector_size=16, min_count=1, epochs=2, chunk_tokens=2500, seed=5, threads=1, batch_size=64)
+    enc = encode_corpus(sents, min_count=1)
+    plain = train_cbow(enc, cfg)
+    calls = []
+
+    def grouped(batches, group, pad_id):
+        calls.append(batches[0].shape[0] % group)
+        return group_batches(batches, group, pad_id)
+
+    monkeypatch.setattr(cbow_mod, "batches_per_call", lambda n: 4)
+    monkeypatch.setattr(cbow_mod, "group_batches", grouped)
+    fast = train_cbow(enc, cfg)
+    assert len(calls) >= 4 and any(calls)  # every chunk went through groups; some were padded
+    np.testing.assert_allclose(fast.wv.vectors, plain.wv.vectors, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(fast.stats.loss_per_epoch, plain.stats.loss_per_epoch, rtol=0.05)
+
+
 def test_chunk_bounds_at_sentence_ends():
     ends = np.array([3, 10, 12, 30, 31])
     b = _chunk_bounds(ends, 8)
