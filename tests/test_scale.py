@@ -384,23 +384,37 @@ servers = [tf.distribute.Server(spec, job_name=j, task_index=i, protocol="grpc",
            for j, i in (("worker", 0), ("ps", 0), ("ps", 1))]
 ctx = make_parameter_server_context(ClusterInfo(cluster, "chief", 0))
 sents = list(iter_sentences([datapath("lee_background.cor")], Tokenizer()))
-cfg = CBOWConfig(vector_size=16, epochs=2, seed=7)
+cfg = CBOWConfig(vector_size=16, epochs=2, seed=7, chunk_tokens=20000)
 ps = train_cbow(sents, cfg, strategy=ctx)
 one = train_cbow(sents, cfg)
 assert len(ps.stats.distribution["table_shards"]) == 4, ps.stats.distribution
 print("MAXDIFF", float(np.abs(ps.wv.vectors - one.wv.vectors).max()), flush=True)
+
+def stop(p):
+    if p["fraction"] > 0.6:
+        raise KeyboardInterrupt
+try:
+    train_cbow(sents, cfg, strategy=ctx, checkpoint_dir=sys.argv[1], checkpoint_every=0, progress=stop)
+    raise SystemExit("not interrupted")
+except KeyboardInterrupt:
+    pass
+resumed = train_cbow(sents, cfg, strategy=ctx, checkpoint_dir=sys.argv[1], resume=True)
+assert resumed.stats.resumed_from
+print("RESUMEDIFF", float(np.abs(resumed.wv.vectors - one.wv.vectors).max()), flush=True)
 os._exit(0)
 """
 
 
 @pytest.mark.slow
-def test_parameter_server_with_one_worker_trains_exactly_what_one_process_trains():
-    """Sharded tables (2 ps) read and written by one worker: the same vectors as the Keras trainer."""
+def test_parameter_server_with_one_worker_trains_exactly_what_one_process_trains(tmp_path):
+    """Sharded tables (2 ps) read and written by one worker: the same vectors as the Keras trainer, also
+    after an interrupted run resumed from the chief's checkpoint."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
-    p = subprocess.run([sys.executable, "-c", _PS_EXACT], env=env, capture_output=True, text=True, timeout=300)
-    line = [x for x in p.stdout.splitlines() if x.startswith("MAXDIFF")]
-    assert p.returncode == 0 and line, p.stderr[-3000:]
-    assert float(line[0].split()[1]) < 1e-4
+    p = subprocess.run([sys.executable, "-c", _PS_EXACT, str(tmp_path / "ckpt")], env=env, capture_output=True,
+                       text=True, timeout=300)
+    diffs = dict(x.split() for x in p.stdout.splitlines() if x.startswith(("MAXDIFF", "RESUMEDIFF")))
+    assert p.returncode == 0 and len(diffs) == 2, p.stderr[-3000:]
+    assert float(diffs["MAXDIFF"]) < 1e-4 and float(diffs["RESUMEDIFF"]) < 1e-4, diffs
 
 
 @pytest.mark.slow
