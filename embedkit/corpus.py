@@ -51,18 +51,8 @@ def iter_sentences(
 
     Lines longer than 10,000 tokens are cut into pieces, as gensim does; empty lines are skipped.
     """
-    tokenizer = tokenizer or Tokenizer()
-    if _is_paths(source):
-        stream: Iterable[Sequence[str]] = (tokenizer(line) for line in iter_lines(source))  # type: ignore[arg-type]
-    else:
-        stream = source  # type: ignore[assignment]
-    for toks in stream:
-        if isinstance(toks, str):
-            raise EmbedkitError(f"Expected token lists (e.g. [['a', 'b'], ...]). Received: a string {toks[:30]!r}")
-        for s in range(0, len(toks), MAX_SENTENCE_LEN):
-            piece = list(toks[s : s + MAX_SENTENCE_LEN])
-            if piece:
-                yield piece
+    for _, piece in iter_owned_sentences(source, tokenizer, None):
+        yield piece
 
 
 def _is_paths(source: object) -> bool:

@@ -37,6 +37,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="rounds (gensim with 2 workers is not deterministic)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
+    if a.repeat < 1:
+        ap.error(f"--repeat must be a positive integer. Received: --repeat={a.repeat}")
     cfg = CBOWConfig(vector_size=a.dim, window=a.window, negative=a.negative, min_count=a.min_count,
                      sample=a.sample, epochs=a.epochs, batch_size=a.batch_size)
     print(f"corpus: {', '.join(a.corpus)}; cores: {os.cpu_count()}; {cfg}", file=sys.stderr)
