@@ -113,9 +113,9 @@ class ParameterServerContext:
         """Both tables as variables sharded over the ps tasks, initialised as the Keras model does."""
         import tensorflow as tf
 
-        rng = np.random.default_rng(seed)
-        init_in = ((rng.random((vocab_size + 1, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
-        init_in[vocab_size] = 0.0
+        from embedkit.cbow_model import initial_input_vectors
+
+        init_in = initial_input_vectors(vocab_size, dim, seed)
         with self.strategy.scope():
             w_in = tf.Variable(init_in, name="input_vectors")
             w_out = tf.Variable(tf.zeros((vocab_size, dim)), name="output_vectors")

@@ -153,6 +153,58 @@ def test_target_never_trains_as_its_own_negative():
     assert np.dot(after[0] - before[0], h) > 0
 
 
+def _gensim_cbow_neg_update(w_in, w_out, contexts, target, negatives, alpha):
+    """gensim's ``fast_sentence_cbow_neg`` for one example (cbow_mean=1), in place: skip |h·u| >= 6."""
+    h = w_in[contexts].mean(axis=0)
+    work = np.zeros_like(h)
+    for word, label in [(target, 1.0)] + [(n, 0.0) for n in negatives]:
+        f_dot = float(h @ w_out[word])
+        if abs(f_dot) >= 6.0:
+            continue
+        g = (label - 1.0 / (1.0 + np.exp(-f_dot))) * alpha
+        work += g * w_out[word]
+        w_out[word] += g * h
+    w_in[contexts] += work
+
+
+def test_one_step_equals_gensims_per_example_updates():
+    """A batch whose examples touch disjoint rows must update exactly as gensim's per-example CBOW does,
+    including its skip of scores at or beyond ±6 (here: a negative far too close to its context)."""
+    import tensorflow as tf
+
+    from embedkit.cbow_model import build_cbow_model
+
+    V, d = 12, 4
+    m = build_cbow_model(V, d, 1, 2, jit_compile=False)
+    rng = np.random.default_rng(4)
+    w_in = np.vstack([rng.normal(0, 0.5, (V, d)), np.zeros((1, d))]).astype(np.float32)
+    w_out = rng.normal(0, 0.5, (V, d)).astype(np.float32)
+    # span 1 2 3 4: target 2 (context 1, 3) and target 3 (context 2, 4); negatives 5 6 and 7 8
+    h0 = w_in[[1, 3]].mean(axis=0)
+    w_out[6] = 8.0 * h0 / float(h0 @ h0)  # h0·u6 = 8: gensim skips this negative
+    m.input_embeddings.embeddings.assign(w_in)
+    m.output_embeddings.embeddings.assign(w_out)
+    data = (tf.constant([1, 2, 3, 4], tf.int32), tf.constant(np.ones((2, 2), bool)), tf.constant([2, 3], tf.int32),
+            tf.constant([[5, 6], [7, 8]], tf.int32), tf.constant(0.3))
+    m.train_step(data)
+    ref_in, ref_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    _gensim_cbow_neg_update(ref_in, ref_out, [1, 3], 2, [5, 6], 0.3)
+    _gensim_cbow_neg_update(ref_in, ref_out, [2, 4], 3, [7, 8], 0.3)
+    np.testing.assert_allclose(m.input_embeddings.embeddings.numpy(), ref_in, atol=1e-6)
+    np.testing.assert_allclose(m.output_embeddings.embeddings.numpy(), ref_out, atol=1e-6)
+    assert np.array_equal(m.output_embeddings.embeddings.numpy()[6], w_out[6])  # the skipped negative
+
+
+def test_input_vectors_start_in_gensims_range():
+    from embedkit.cbow_model import build_cbow_model
+
+    w = build_cbow_model(500, 10, 2, 2, seed=7, jit_compile=False).input_embeddings.embeddings.numpy()
+    assert w.shape == (501, 10) and not w[-1].any()  # zero padding row
+    assert -0.1 <= w[:-1].min() < -0.098 and 0.098 < w[:-1].max() < 0.1  # uniform in [-1/dim, 1/dim)
+    w2 = build_cbow_model(500, 10, 2, 2, seed=7, jit_compile=False).input_embeddings.embeddings.numpy()
+    assert np.array_equal(w, w2)
+
+
 def test_grouped_calls_train_what_fit_trains(monkeypatch):
     """Long runs unroll several batch steps per compiled call; the vectors equal Keras fit's, batch by batch
     (the last group padded with empty batches)."""
