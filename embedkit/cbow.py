@@ -8,8 +8,9 @@ linearly from ``alpha`` to ``min_alpha`` over all words of all epochs.
 Examples are made in vectorised numpy per chunk of the corpus (subsampling, window sampling, shuffling),
 in a background thread while Keras trains on the previous chunk; negatives are drawn there too, from alias
 tables. Short runs go through Keras ``fit``; long runs call the model's ``train_group`` (8 or 16 batch steps
-unrolled in one compiled call, see :func:`batches_per_call`), which is 1.4-1.7x faster per batch on CPU. Between chunks a checkpoint can be written; ``resume=True`` continues from it and gives
-the same vectors as an uninterrupted run.
+unrolled in one compiled call, see :func:`batches_per_call`), which is 1.4-1.7x faster per batch on CPU.
+Between chunks a checkpoint can be written; ``resume=True`` continues from it and gives the same vectors as an
+uninterrupted run.
 
 Example:
     from embedkit.cbow import CBOWConfig, train_cbow

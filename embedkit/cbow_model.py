@@ -106,13 +106,15 @@ def build_cbow_model(
             """
             total, weight = tf.constant(0.0), tf.constant(0.0)
             for i in range(data[-1].shape[0]):
-                batch = tuple(x[i] for x in data)
-                w = tf.reduce_sum(tf.cast(tf.reduce_any(tf.cast(batch[1], tf.bool), axis=1), tf.float32))
-                total += self.train_step(batch)["loss"] * w
-                weight += w
+                up = self._apply_batch(tuple(x[i] for x in data))
+                total += up["loss"] * up["weight"]
+                weight += up["weight"]
             return {"loss": total / tf.maximum(weight, 1.0)}
 
         def train_step(self, data: Any) -> dict[str, Any]:
+            return {"loss": self._apply_batch(data)["loss"]}
+
+        def _apply_batch(self, data: Any) -> dict[str, Any]:
             # span (U,): ids of B + 2w consecutive words (target r sits at span[w + r]); window (B, 2w): whether
             # the word at offset -1..-w, +1..+w of each target is in its context; target (B,); negatives (B, K)
             # drawn on the host from unigram^0.75 (see embedkit.cbow.draw_negatives); alpha: learning rate.
@@ -128,7 +130,7 @@ def build_cbow_model(
                 [(grad_in, self.input_embeddings.embeddings), (grad_out, self.output_embeddings.embeddings)]
             )
             self.step_counter.assign_add(1)
-            return {"loss": up["loss"]}
+            return up
 
     def _table(layer: Any) -> Any:
         """The layer's table as a ``tf.Variable`` (sparse reads, no full copy per step)."""

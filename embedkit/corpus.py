@@ -59,6 +59,17 @@ def _is_paths(source: object) -> bool:
     return isinstance(source, (list, tuple)) and all(isinstance(s, (str, os.PathLike)) for s in source)
 
 
+def file_sizes(paths: Sequence[str | os.PathLike[str]]) -> list[int]:
+    """Size in bytes of each file, -1 for one that cannot be stat'ed (the reader reports it)."""
+    sizes = []
+    for p in paths:
+        try:
+            sizes.append(os.path.getsize(p))
+        except OSError:
+            sizes.append(-1)
+    return sizes
+
+
 @dataclass(frozen=True)
 class Shard:
     """The part of a corpus one worker of ``count`` trains on: whole files when every worker can get one,
@@ -91,12 +102,7 @@ def plan_shards(source: object, count: int) -> list[Shard]:
     """
     if not _is_paths(source) or len(source) < count:  # type: ignore[arg-type]
         return [Shard(i, count) for i in range(count)]
-    sizes = []
-    for p in source:  # type: ignore[union-attr]
-        try:
-            sizes.append(os.path.getsize(p))
-        except OSError:
-            sizes.append(0)  # reported when read
+    sizes = [max(n, 0) for n in file_sizes(source)]  # type: ignore[arg-type]  # unreadable: reported when read
     load = [0] * count
     owned: list[list[int]] = [[] for _ in range(count)]
     for f in sorted(range(len(sizes)), key=lambda f: (-sizes[f], f)):

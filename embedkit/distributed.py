@@ -310,13 +310,10 @@ class DistributedContext:
             return enc
         from embedkit.corpus import EncodedCorpus
 
-        ends = enc.sentence_ends
-        starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
-        mine = np.arange(ends.size) % self.num_workers == self.worker_index
-        lengths = (ends - starts)[mine]
-        take = np.concatenate([np.arange(a, b) for a, b in zip(starts[mine], ends[mine])]) if lengths.size else []
-        return EncodedCorpus(vocab=enc.vocab, ids=enc.ids[np.asarray(take, dtype=np.int64)],
-                             sentence_ends=np.cumsum(lengths).astype(np.int64), digest=enc.digest)
+        lengths = np.diff(enc.sentence_ends, prepend=0)
+        mine = np.arange(lengths.size) % self.num_workers == self.worker_index
+        return EncodedCorpus(vocab=enc.vocab, ids=enc.ids[np.repeat(mine, lengths)],
+                             sentence_ends=np.cumsum(lengths[mine]).astype(np.int64), digest=enc.digest)
 
     def align_bounds(self, bounds: list[int], sentence_ends: np.ndarray) -> list[int]:
         """Chunk bounds with the same number of chunks on every worker (the largest any worker has)."""
@@ -415,15 +412,11 @@ def lost_peer(e: Exception) -> EmbedkitError:
 
 def _source_fingerprint(corpus: Any) -> str | None:
     """Names and sizes of the corpus files (None for in-memory corpora): cheap to compare across workers."""
-    if not (isinstance(corpus, (list, tuple)) and corpus and all(isinstance(c, (str, os.PathLike)) for c in corpus)):
+    from embedkit.corpus import _is_paths, file_sizes
+
+    if not corpus or not _is_paths(corpus):
         return None
-    parts = []
-    for c in corpus:
-        try:
-            size = os.path.getsize(c)
-        except OSError:
-            size = -1
-        parts.append(f"{os.path.basename(os.fspath(c))}:{size}")
+    parts = [f"{os.path.basename(os.fspath(c))}:{n}" for c, n in zip(corpus, file_sizes(corpus))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
