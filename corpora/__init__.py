@@ -35,7 +35,7 @@ def manifest(name: str) -> dict[str, Any]:
 
 def corpora_dir() -> Path:
     """Where materialised corpora are cached (``$EMBEDKIT_HOME/corpora``)."""
-    from embedkit.home import home_dir
+    from embedkit.vectors.home import home_dir
 
     return home_dir() / "corpora"
 

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from embedkit.atomic import atomic_open
+from embedkit.files.atomic import atomic_open
 from embedkit.errors import EmbedkitError
 
 
@@ -51,7 +51,7 @@ def download_corpus(m: dict[str, Any], out: Path) -> None:
             f"Corpus {m['name']!r} must be downloaded from {m['url']}; set EMBEDKIT_ALLOW_DOWNLOAD=1 to allow it. "
             f"Received: downloads not allowed"
         )
-    from embedkit.download import download_file
+    from embedkit.files.download import download_file
 
     archive = download_file(m["url"], out.parent / Path(m["url"]).name, sha256=m.get("sha256"))
     with zipfile.ZipFile(archive) as zf, zf.open(m["member"]) as src, atomic_open(out, "wb") as dst:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedkit.atomic import atomic_open
+from embedkit.files.atomic import atomic_open
 
 
 @dataclass(frozen=True)

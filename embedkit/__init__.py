@@ -19,19 +19,19 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first access)
 _EXPORTS = {
-    "WordVectors": "embedkit.vectors",
-    "load_vectors": "embedkit.loading",
+    "WordVectors": "embedkit.vectors.word_vectors",
+    "load_vectors": "embedkit.vectors.loading",
     "EmbedkitError": "embedkit.errors",
     "FormatError": "embedkit.errors",
     "UnknownWordError": "embedkit.errors",
-    "read_vectors": "embedkit.formats",
-    "write_vectors": "embedkit.formats",
-    "train_cbow": "embedkit.cbow",
-    "CBOWConfig": "embedkit.cbow",
-    "build_embedding_matrix": "embedkit.matrix",
-    "VectorIndex": "embedkit.index",
-    "evaluate_analogies": "embedkit.evaluation",
-    "evaluate_word_pairs": "embedkit.evaluation",
+    "read_vectors": "embedkit.vectors.formats",
+    "write_vectors": "embedkit.vectors.formats",
+    "train_cbow": "embedkit.train.trainer",
+    "CBOWConfig": "embedkit.train.trainer",
+    "build_embedding_matrix": "embedkit.matrix.builder",
+    "VectorIndex": "embedkit.search.vector_index",
+    "evaluate_analogies": "embedkit.evaluate.intrinsic",
+    "evaluate_word_pairs": "embedkit.evaluate.intrinsic",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

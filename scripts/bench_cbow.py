@@ -17,8 +17,8 @@ import os
 import sys
 from pathlib import Path
 
-from embedkit.cbow import CBOWConfig
-from embedkit.compare import compare_gensim
+from embedkit.train.trainer import CBOWConfig
+from embedkit.train.compare import compare_gensim
 
 DEFAULT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "corpora" / "mixed-en.txt.gz"
 

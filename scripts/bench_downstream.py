@@ -1,4 +1,4 @@
-"""Benchmark: one conv1d epoch on MR through `embedkit.downstream.evaluate` vs the same hand-written Keras model.
+"""Benchmark: one conv1d epoch on MR through `embedkit.downstream.runner.evaluate` vs the same hand-written Keras model.
 
 Both sides train Embedding(GloVe 6B 50d, frozen) → Conv1D(128, 5, relu) → GlobalMaxPooling1D → Dropout(0.5) →
 Dense(1, sigmoid) with Adam(1e-3), batch 50, the same number of epochs (no early stopping), on the same
@@ -67,7 +67,7 @@ def hand_written(texts_tr, y_tr, texts_va, y_va, wv, maxlen: int, epochs: int, b
 
 
 def embedkit_side(ds, wv, maxlen: int, epochs: int, batch: int) -> dict:
-    from embedkit.downstream import evaluate
+    from embedkit.downstream.runner import evaluate
 
     t0 = time.perf_counter()
     rep = evaluate(ds, models=["conv1d"], embeddings=["static"], vectors=wv, seeds=1, folds=None, epochs=epochs,
@@ -84,7 +84,7 @@ def evidence(ds, wv) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    from embedkit.downstream import tokenize
+    from embedkit.downstream.runner import tokenize
 
     k2i, vecs = wv.key_to_index, np.asarray(wv.vectors, dtype=np.float32)
     toks = [tokenize(t) for t in ds.texts]
@@ -111,8 +111,8 @@ def main() -> None:
     ap.add_argument("--evidence", action="store_true", help="Also print the static-vs-random evidence.")
     args = ap.parse_args()
 
-    from embedkit.datasets import load_dataset, make_splits
-    from embedkit.loading import load_vectors
+    from embedkit.downstream.datasets import load_dataset, make_splits
+    from embedkit.vectors.loading import load_vectors
 
     ds = load_dataset(args.dataset)
     wv = load_vectors(args.vectors)

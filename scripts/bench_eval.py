@@ -13,8 +13,8 @@ import time
 
 from gensim.test.utils import datapath
 
-from embedkit.evaluation import evaluate_analogies, evaluate_word_pairs
-from embedkit.loading import load_vectors
+from embedkit.evaluate.intrinsic import evaluate_analogies, evaluate_word_pairs
+from embedkit.vectors.loading import load_vectors
 
 
 def main() -> None:

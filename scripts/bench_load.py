@@ -2,7 +2,7 @@
 
 Each load runs in a fresh subprocess, so timings and memory are not polluted by earlier runs:
 
-* text load: ``embedkit.formats.text.read_text(path)`` vs
+* text load: ``embedkit.vectors.formats.text.read_text(path)`` vs
   ``gensim KeyedVectors.load_word2vec_format(path, no_header=True)``; seconds, ratio, max abs difference of
   the float32 vectors (and identical word order), peak memory increase over the loader's baseline after
   imports. Memory is sampled every few ms as PSS (proportional set size, so pages the worker processes share
@@ -40,7 +40,7 @@ import json, os, resource, sys, time
 import numpy as np
 kind, path, out = sys.argv[1:4]
 if kind == "embedkit":
-    from embedkit.formats.text import read_text
+    from embedkit.vectors.formats.text import read_text
 else:
     from gensim.models import KeyedVectors
 print("ready", flush=True)
@@ -138,7 +138,7 @@ def run_loader(kind: str, path: str, out: str, sample: bool = False) -> dict:
 def time_native(native: str) -> tuple[float, float]:
     code = (
         "import time; t0 = time.perf_counter()\n"
-        "from embedkit.formats.native import read_native\n"
+        "from embedkit.vectors.formats.native import read_native\n"
         "t = time.perf_counter(); c = time.process_time()\n"
         "wv = read_native(%r); _ = wv.vectors[len(wv) - 1].sum()\n"
         "print(time.perf_counter() - t, time.process_time() - c)\n" % native
@@ -191,7 +191,7 @@ def main() -> None:
     gensim_pss = float("nan")
     with tempfile.TemporaryDirectory() as tmp:
         native = str(Path(tmp) / "g50")
-        from embedkit.formats.text import read_text
+        from embedkit.vectors.formats.text import read_text
 
         read_text(glove).save(native)
         for r in range(args.repeat):

@@ -23,19 +23,19 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from embedkit.keras import keras_word_index  # noqa: E402
-from embedkit.matrix import build_embedding_matrix  # noqa: E402
-from embedkit.vectors import WordVectors  # noqa: E402
+from embedkit.matrix.layers import keras_word_index  # noqa: E402
+from embedkit.matrix.builder import build_embedding_matrix  # noqa: E402
+from embedkit.vectors.word_vectors import WordVectors  # noqa: E402
 
 DEFAULT_TEXTS = REPO.parent / "shared" / "data" / "corpora" / "mixed-en.txt.gz"
 
 
 def load(spec: str) -> WordVectors:
     if spec == "glove-6b-50d":
-        from embedkit.named import glove_from_package
+        from embedkit.vectors.named import glove_from_package
 
         return glove_from_package()
-    from embedkit.loading import load_vectors
+    from embedkit.vectors.loading import load_vectors
 
     return load_vectors(spec)
 

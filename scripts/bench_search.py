@@ -88,9 +88,9 @@ def bench_process(args: argparse.Namespace) -> dict[str, object]:
 
 
 def bench_batch(args: argparse.Namespace) -> dict[str, object]:
-    from embedkit.formats.native import read_native
-    from embedkit.index import VectorIndex, unit_rows
-    from embedkit.queries import neighbours_batch
+    from embedkit.vectors.formats.native import read_native
+    from embedkit.search.vector_index import VectorIndex, unit_rows
+    from embedkit.search.queries import neighbours_batch
 
     wv = read_native(args.vectors)
     t = time.perf_counter()

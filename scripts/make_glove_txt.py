@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from embedkit.named import glove_from_package
+from embedkit.vectors.named import glove_from_package
 
 ORIGINAL_SIZE = 171_350_079  # bytes of glove.6B.50d.txt in the official glove.6B.zip
 

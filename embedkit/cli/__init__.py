@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import typer
 
-from embedkit.cli import _app
+from embedkit.cli import base
 
-_app.register_all()
-app: typer.Typer = _app.app
+base.register_all()
+app: typer.Typer = base.app
 
 
 def main() -> None:

@@ -1,0 +1,102 @@
+"""The Typer app object, error handling shared by all commands, and command registration."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+app = typer.Typer(
+    name="embedkit",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,  # plain click errors: one line, no boxes
+    pretty_exceptions_enable=False,
+    help="Word embeddings: train CBOW in Keras, convert GloVe/word2vec, search with FAISS, evaluate.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+vectors_app = typer.Typer(no_args_is_help=True, help="List named vector sets and choose the default one.")
+app.add_typer(vectors_app, name="vectors")
+
+# Modules that define commands on `app`; each is imported once by `register_all`.
+COMMAND_MODULES = [
+    "embedkit.cli.commands.vectors",
+    "embedkit.cli.commands.train",
+    "embedkit.cli.commands.search",
+    "embedkit.cli.commands.matrix",
+    "embedkit.cli.commands.intrinsic",
+    "embedkit.cli.commands.downstream",
+    "embedkit.cli.commands.scale",
+]
+
+_registered = False
+
+
+def register_all() -> None:
+    """Import every command module (idempotent); modules not written yet are skipped."""
+    global _registered
+    if _registered:
+        return
+    for mod in COMMAND_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
+    _registered = True
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one line to stderr and exit with ``code``."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn library errors into one stderr line and exit code 1 (Ctrl-C: 130), never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from embedkit.errors import EmbedkitError
+
+        # typer's own exits and usage errors (BadParameter, ...) are not caught here and keep their codes.
+        try:
+            return fn(*args, **kwargs)
+        except EmbedkitError as e:
+            fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
+        except KeyboardInterrupt:
+            typer.echo("Interrupted: nothing was written.", err=True)
+            raise typer.Exit(130) from None
+        except FileNotFoundError as e:
+            fail(f"File not found. Received: {e.filename!r}")
+        except IsADirectoryError as e:
+            fail(f"Expected a file. Received: directory {e.filename!r}")
+        except PermissionError as e:
+            fail(f"Permission denied. Received: {e.filename!r}")
+        except OSError as e:
+            fail(f"{e.strerror or e}. Received: {getattr(e, 'filename', None)!r}")
+        except MemoryError:
+            fail("Out of memory. Received: an input too large for this machine")
+        except BrokenPipeError:  # pragma: no cover - e.g. `| head`
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
+    """``@command("name")``: register a function on the main app with error handling."""
+
+    def deco(fn: F) -> F:
+        app.command(*args, **kwargs)(handle_errors(fn))
+        return fn
+
+    return deco

@@ -1,0 +1,331 @@
+"""Search beyond one machine's memory: FAISS shards with a merged top-k, and IVF with on-disk inverted lists.
+
+- :class:`ShardedIndex`: the rows split into contiguous shards, one FAISS index per shard, searched together
+  through ``faiss.IndexShards`` (ids successive across shards), so the merged top-k is the top-k of one
+  index over all rows. Shards are saved one file each and reopened memory-mapped (``IO_FLAG_MMAP``), so a
+  process maps, not loads, them; with faiss-gpu installed, flat shards are spread over the GPUs.
+- :class:`OnDiskIVF`: an ``IVF<nlist>,Flat`` index whose inverted lists live in one ``.ivfdata`` file
+  (``faiss.OnDiskInvertedLists`` via ``faiss.contrib.ondisk.merge_ondisk``): trained on a sample, filled
+  block by block from an array or a memory-mapped ``.npy``, so neither building nor searching needs the
+  vectors in RAM. Results equal an in-memory IVF with the same training.
+
+Rows are normalised when added (inner product = cosine), as in :mod:`embedkit.search.vector_index`.
+
+Example:
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).standard_normal((1000, 8)).astype(np.float32)
+    >>> idx = ShardedIndex.build(x, shards=4)
+    >>> scores, ids = idx.search(x[:2], k=3)
+    >>> ids[:, 0].tolist()
+    [0, 1]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedkit.files.atomic import atomic_path, atomic_write_text
+from embedkit.errors import EmbedkitError, check_positive_int
+from embedkit.search.vector_index import unit_rows
+
+SHARDED_VERSION = 1
+META = "sharded.json"
+BLOCK_ROWS = 200_000
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """FAISS's on-disk lists print progress with C printf: send it to stderr (stdout stays NDJSON-clean)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _faiss() -> Any:
+    from embedkit.search.vector_index import _import_faiss
+
+    return _import_faiss()
+
+
+def gpu_count() -> int:
+    """GPUs FAISS can use (0 with faiss-cpu)."""
+    faiss = _faiss()
+    return int(faiss.get_num_gpus()) if hasattr(faiss, "get_num_gpus") else 0
+
+
+def _as_rows(vectors: Any) -> np.ndarray:
+    arr = getattr(vectors, "vectors", vectors)
+    if not isinstance(arr, np.ndarray):
+        arr = np.asarray(arr, dtype=np.float32)
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise EmbedkitError(f"`vectors` must be a non-empty 2-D array. Received: shape={arr.shape}")
+    return arr
+
+
+def _blocks(arr: np.ndarray, lo: int, hi: int, size: int = BLOCK_ROWS) -> Iterator[np.ndarray]:
+    for s in range(lo, hi, size):
+        yield unit_rows(arr[s : min(s + size, hi)])
+
+
+@dataclass
+class ShardInfo:
+    """Metadata of a saved sharded or on-disk index (``sharded.json``)."""
+
+    kind: str  # "sharded-flat" | "ondisk-ivf"
+    dim: int
+    ntotal: int
+    shards: list[dict[str, Any]] = field(default_factory=list)  # file + rows of each shard
+    params: dict[str, Any] = field(default_factory=dict)
+    vectors: str | None = None  # the vector set it was built from, for word queries
+    version: int = SHARDED_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ShardedIndex:
+    """Exact cosine search over rows split into shards; merged top-k equals one flat index over all rows.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.eye(4, dtype=np.float32)
+        >>> ShardedIndex.build(x, shards=2).search(x[3:], k=1)[1].tolist()
+        [[3]]
+    """
+
+    def __init__(self, dim: int, shards: list[Any], info: ShardInfo | None = None) -> None:
+        faiss = _faiss()
+        self.dim = dim
+        self.shards = shards
+        self.info = info or ShardInfo("sharded-flat", dim, sum(int(s.ntotal) for s in shards),
+                                      [{"rows": int(s.ntotal)} for s in shards])
+        self._gpu = gpu_count() > 0
+        parts = shards
+        if self._gpu:  # pragma: no cover - needs faiss-gpu and a GPU
+            parts = [faiss.index_cpu_to_all_gpus(s) for s in shards]
+        self._merged = faiss.IndexShards(dim, True, True)  # threaded, successive ids
+        for s in parts:
+            self._merged.add_shard(s)
+        self._parts = parts  # keep the Python objects alive while IndexShards points at them
+
+    @classmethod
+    def build(cls, vectors: Any, shards: int = 2) -> ShardedIndex:
+        """Split ``vectors`` (array, memmap or ``WordVectors``) into ``shards`` contiguous flat indexes."""
+        check_positive_int("shards", shards)
+        arr = _as_rows(vectors)
+        n, dim = arr.shape
+        if shards > n:
+            raise EmbedkitError(f"`shards` must not exceed the number of vectors ({n}). Received: shards={shards}")
+        faiss = _faiss()
+        bounds = np.linspace(0, n, shards + 1).astype(np.int64)
+        out = []
+        for i in range(shards):
+            idx = faiss.IndexFlatIP(int(dim))
+            for block in _blocks(arr, int(bounds[i]), int(bounds[i + 1])):
+                idx.add(block)
+            out.append(idx)
+        return cls(int(dim), out)
+
+    @property
+    def ntotal(self) -> int:
+        return int(self._merged.ntotal)
+
+    def __len__(self) -> int:
+        return self.ntotal
+
+    def search(self, queries: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` cosine neighbours over all shards: ``(scores, ids)``, ids global (row numbers)."""
+        return _search(self._merged, self.dim, queries, k, self.ntotal)
+
+    def save(self, directory: str | os.PathLike[str], *, vectors: str | None = None) -> Path:
+        """Write one ``shard_NNN.faiss`` per shard and ``sharded.json`` into ``directory`` (atomically)."""
+        faiss = _faiss()
+        directory = Path(directory)
+        with atomic_path(directory) as tmp:
+            tmp.mkdir(parents=True)
+            shards = []
+            for i, s in enumerate(self.shards):
+                name = f"shard_{i:03d}.faiss"
+                faiss.write_index(s, str(tmp / name))
+                shards.append({"file": name, "rows": int(s.ntotal)})
+            info = ShardInfo("sharded-flat", self.dim, self.ntotal, shards, vectors=vectors)
+            atomic_write_text(tmp / META, json.dumps(info.to_dict(), indent=2) + "\n")
+        self.info = info
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], *, mmap: bool = True) -> ShardedIndex:
+        """Reopen a saved sharded index; shards are memory-mapped unless ``mmap=False``."""
+        faiss = _faiss()
+        info = read_info(directory, "sharded-flat")
+        flag = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        shards = []
+        for s in info.shards:
+            p = Path(directory) / s["file"]
+            if not p.is_file():
+                raise EmbedkitError(f"A shard of the index is missing. Received: no {str(p)!r}")
+            shards.append(faiss.read_index(str(p), flag))
+        return cls(info.dim, shards, info)
+
+
+class OnDiskIVF:
+    """IVF-Flat cosine index whose inverted lists are in one file on disk (searched memory-mapped).
+
+    Example:
+        >>> import numpy as np, tempfile
+        >>> x = np.random.default_rng(0).standard_normal((2000, 8)).astype(np.float32)
+        >>> idx = OnDiskIVF.build(x, tempfile.mkdtemp() + "/ivf", nlist=16)
+        >>> int(idx.search(x[:1], k=1, nprobe=16)[1][0, 0])
+        0
+    """
+
+    def __init__(self, index: Any, info: ShardInfo) -> None:
+        self.index = index
+        self.info = info
+        self.dim = info.dim
+
+    @staticmethod
+    def train(sample: np.ndarray, nlist: int, *, seed: int = 1) -> Any:
+        """An empty, trained ``IVF<nlist>,Flat`` inner-product index (k-means on ``sample``)."""
+        faiss = _faiss()
+        check_positive_int("nlist", nlist)
+        sample = unit_rows(sample)
+        if sample.shape[0] < nlist:
+            raise EmbedkitError(f"IVF training needs at least nlist={nlist} vectors. Received: {sample.shape[0]}")
+        quantizer = faiss.IndexFlatIP(sample.shape[1])
+        index = faiss.IndexIVFFlat(quantizer, sample.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+        index.cp.seed = seed
+        index.train(sample)
+        index.own_fields = True
+        quantizer.this.disown()
+        return index
+
+    @classmethod
+    def build(
+        cls,
+        vectors: Any,
+        directory: str | os.PathLike[str],
+        *,
+        nlist: int | None = None,
+        nprobe: int = 16,
+        train_size: int | None = None,
+        trained: Any = None,
+        block_rows: int = BLOCK_ROWS,
+        vectors_name: str | None = None,
+    ) -> OnDiskIVF:
+        """Train on a sample (or use ``trained``), add ``vectors`` block by block, merge the lists on disk.
+
+        ``vectors`` may be a memory-mapped array larger than RAM: only one block is in memory at a time.
+        The directory holds ``trained.faiss``, ``populated.faiss`` (the index) and ``lists.ivfdata``.
+        """
+        from faiss.contrib.ondisk import merge_ondisk
+
+        faiss = _faiss()
+        arr = _as_rows(vectors)
+        n, dim = arr.shape
+        if nlist is None:
+            nlist = int(max(1, min(65536, 4 * np.sqrt(n))))
+        check_positive_int("nprobe", nprobe)
+        check_positive_int("block_rows", block_rows)
+        if trained is None:
+            m = min(n, train_size or max(nlist * 64, 10_000))
+            pick = np.sort(np.random.default_rng(1).choice(n, size=m, replace=False))
+            trained = cls.train(arr[pick], nlist)
+        directory = Path(directory)
+        with atomic_path(directory) as tmp:
+            tmp.mkdir(parents=True)
+            faiss.write_index(trained, str(tmp / "trained.faiss"))
+            work = Path(tempfile.mkdtemp(prefix="blocks-", dir=tmp))
+            names = []
+            for b, s in enumerate(range(0, n, block_rows)):
+                part = faiss.read_index(str(tmp / "trained.faiss"))
+                part.add_with_ids(unit_rows(arr[s : s + block_rows]), np.arange(s, min(s + block_rows, n), dtype=np.int64))
+                names.append(str(work / f"block_{b:05d}.faiss"))
+                faiss.write_index(part, names[-1])
+                del part
+            index = faiss.read_index(str(tmp / "trained.faiss"))
+            with _stdout_to_stderr():
+                merge_ondisk(index, names, str(tmp / "lists.ivfdata"))
+                faiss.write_index(index, str(tmp / "populated.faiss"))
+            del index
+            shutil.rmtree(work)
+            info = ShardInfo("ondisk-ivf", int(dim), int(n), [{"file": "populated.faiss", "rows": int(n)}],
+                             {"nlist": int(nlist), "nprobe": int(nprobe)}, vectors=vectors_name)
+            atomic_write_text(tmp / META, json.dumps(info.to_dict(), indent=2) + "\n")
+        return cls.open(directory)
+
+    @classmethod
+    def open(cls, directory: str | os.PathLike[str]) -> OnDiskIVF:
+        """Reopen a built index; its inverted lists stay on disk (memory-mapped), wherever the directory moved."""
+        faiss = _faiss()
+        info = read_info(directory, "ondisk-ivf")
+        p = Path(directory) / "populated.faiss"
+        if not p.is_file() or not (Path(directory) / "lists.ivfdata").is_file():
+            raise EmbedkitError(f"The on-disk index is incomplete. Received: {str(directory)!r}")
+        with _stdout_to_stderr():
+            index = faiss.read_index(str(p), faiss.IO_FLAG_ONDISK_SAME_DIR)
+        return cls(index, info)
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    def __len__(self) -> int:
+        return self.ntotal
+
+    def search(self, queries: np.ndarray, k: int = 10, *, nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` cosine neighbours probing ``nprobe`` lists (default: the build's ``nprobe``)."""
+        self.index.nprobe = int(check_positive_int("nprobe", nprobe) if nprobe is not None else self.info.params["nprobe"])
+        return _search(self.index, self.dim, queries, k, self.ntotal)
+
+
+def _search(index: Any, dim: int, queries: np.ndarray, k: int, ntotal: int) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+        raise EmbedkitError(f"`k` must be a positive integer. Received: k={k!r}")
+    q = np.asarray(queries, dtype=np.float32)
+    if q.ndim == 1:
+        q = q[None, :]
+    if q.ndim != 2 or q.shape[1] != dim:
+        raise EmbedkitError(f"Query vectors must have dimension {dim} to match the index. Received: shape={q.shape}")
+    kk = int(min(k, ntotal))
+    scores, ids = index.search(unit_rows(q), kk)
+    scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
+    return scores, ids
+
+
+def read_info(directory: str | os.PathLike[str], kind: str | None = None) -> ShardInfo:
+    """The ``sharded.json`` of a saved index (one-line error when missing or of another kind)."""
+    p = Path(directory) / META
+    try:
+        raw = json.loads(p.read_text())
+        info = ShardInfo(**raw)
+    except FileNotFoundError:
+        raise EmbedkitError(f"Expected a sharded or on-disk index directory. Received: {str(directory)!r} (no {META})") from None
+    except (ValueError, TypeError) as e:
+        raise EmbedkitError(f"The index metadata is unreadable ({e}). Received: {str(p)!r}") from None
+    if kind is not None and info.kind != kind:
+        raise EmbedkitError(f"Expected a {kind} index. Received: a {info.kind} index in {str(directory)!r}")
+    return info
+
+
+def open_index(directory: str | os.PathLike[str]) -> ShardedIndex | OnDiskIVF:
+    """Open whichever kind of saved index ``directory`` holds."""
+    info = read_info(directory)
+    return ShardedIndex.load(directory) if info.kind == "sharded-flat" else OnDiskIVF.open(directory)
+

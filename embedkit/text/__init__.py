@@ -1,0 +1,4 @@
+"""Text processing shared by training, embedding matrices and downstream evaluation.
+
+- :mod:`embedkit.text.tokenizer`: :class:`~embedkit.text.tokenizer.Tokenizer`, the regex word tokenizer.
+"""

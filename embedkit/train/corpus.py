@@ -1,0 +1,320 @@
+"""Corpora for training: a tokenizer shared with the gensim check, streamed reading, and the vocabulary.
+
+A corpus is one or more text files (plain, ``.gz``, ``.bz2`` or ``.xz``), one sentence or paragraph per line,
+or any iterable of token lists. It is read once, streaming, into a compact int32 array of word ids
+(never a list of Python strings), from which every training epoch samples.
+
+>>> enc = encode_corpus([["a", "b", "a"]], min_count=2)
+>>> enc.vocab.words, enc.ids.tolist()
+(['a'], [0, 0])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedkit.errors import EmbedkitError, check_input_file
+from embedkit.text.tokenizer import DEFAULT_PATTERN, Tokenizer  # noqa: F401  (re-exported)
+
+MAX_SENTENCE_LEN = 10000  # as gensim: longer lines are cut into pieces of this many tokens
+
+
+def iter_lines(paths: Sequence[str | os.PathLike[str]], encoding: str = "utf-8") -> Iterator[str]:
+    """Lines of every file in turn, decompressing ``.gz`` / ``.bz2`` / ``.xz``; undecodable bytes replaced."""
+    from embedkit.vectors.formats.text import open_maybe_compressed
+
+    for path in paths:
+        p = check_input_file(path, "corpus file")
+        try:
+            with open_maybe_compressed(p) as raw:
+                import io
+
+                with io.TextIOWrapper(raw, encoding=encoding, errors="replace") as fh:  # type: ignore[arg-type]
+                    yield from fh
+        except (OSError, EOFError) as e:
+            if isinstance(e, (FileNotFoundError, IsADirectoryError)):
+                raise
+            raise EmbedkitError(f"Corpus file could not be read ({e}). Received: {str(p)!r}") from None
+
+
+def iter_sentences(
+    source: Sequence[str | os.PathLike[str]] | Iterable[Sequence[str]], tokenizer: Tokenizer | None = None
+) -> Iterator[list[str]]:
+    """Token lists from files (tokenized with ``tokenizer``) or from an iterable of token lists (as given).
+
+    Lines longer than 10,000 tokens are cut into pieces, as gensim does; empty lines are skipped.
+    """
+    for _, piece in iter_owned_sentences(source, tokenizer, None):
+        yield piece
+
+
+def _is_paths(source: object) -> bool:
+    return isinstance(source, (list, tuple)) and all(isinstance(s, (str, os.PathLike)) for s in source)
+
+
+def file_sizes(paths: Sequence[str | os.PathLike[str]]) -> list[int]:
+    """Size in bytes of each file, -1 for one that cannot be stat'ed (the reader reports it)."""
+    sizes = []
+    for p in paths:
+        try:
+            sizes.append(os.path.getsize(p))
+        except OSError:
+            sizes.append(-1)
+    return sizes
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The part of a corpus one worker of ``count`` trains on: whole files when every worker can get one,
+    else every ``count``-th line (line ``i`` belongs to worker ``i % count``), counted over all files.
+
+    >>> Shard(1, 2).owns(0, 3), Shard(0, 2, files=(1,)).owns(0, 3)
+    (True, False)
+    """
+
+    index: int
+    count: int
+    files: tuple[int, ...] | None = None  # file numbers of this worker; None: sharded by line
+
+    def owns(self, file_no: int, line_no: int) -> bool:
+        if self.files is not None:
+            return file_no in self.files
+        return line_no % self.count == self.index
+
+    def describe(self) -> str:
+        how = f"files {list(self.files)}" if self.files is not None else f"every {self.count}th line"
+        return f"worker {self.index} of {self.count}: {how}"
+
+
+def plan_shards(source: object, count: int) -> list[Shard]:
+    """One :class:`Shard` per worker: by file (balanced by size, largest first) when ``source`` is at least
+    ``count`` files, else by line.
+
+    >>> [s.files for s in plan_shards([], 2)]
+    [None, None]
+    """
+    if not _is_paths(source) or len(source) < count:  # type: ignore[arg-type]
+        return [Shard(i, count) for i in range(count)]
+    sizes = [max(n, 0) for n in file_sizes(source)]  # type: ignore[arg-type]  # unreadable: reported when read
+    load = [0] * count
+    owned: list[list[int]] = [[] for _ in range(count)]
+    for f in sorted(range(len(sizes)), key=lambda f: (-sizes[f], f)):
+        w = min(range(count), key=lambda w: (load[w], w))
+        owned[w].append(f)
+        load[w] += sizes[f]
+    return [Shard(i, count, tuple(sorted(owned[i]))) for i in range(count)]
+
+
+def iter_owned_sentences(
+    source: Sequence[str | os.PathLike[str]] | Iterable[Sequence[str]],
+    tokenizer: Tokenizer | None,
+    shard: Shard | None,
+    *,
+    all_lines: bool = False,
+) -> Iterator[tuple[bool, list[str]]]:
+    """``(owned, tokens)`` for the sentences of ``source``; lines ``shard`` does not own are not tokenized
+    (nor yielded) unless ``all_lines``. Pieces of a long line belong to the line's owner."""
+    tokenizer = tokenizer or Tokenizer()
+    if _is_paths(source):
+        per_file: Iterable[tuple[int, Iterable[Any]]] = ((f, iter_lines([p])) for f, p in enumerate(source))  # type: ignore[arg-type]
+        tokenize = True
+    else:
+        per_file = [(0, source)]
+        tokenize = False
+    line_no = 0
+    for file_no, lines in per_file:
+        if shard is not None and shard.files is not None and not all_lines and not shard.owns(file_no, 0):
+            continue  # another worker's file: not even opened
+        for item in lines:
+            owned = shard is None or shard.owns(file_no, line_no)
+            line_no += 1
+            if not owned and not all_lines:
+                continue
+            toks = tokenizer(item) if tokenize else item
+            if isinstance(toks, str):
+                raise EmbedkitError(f"Expected token lists (e.g. [['a', 'b'], ...]). Received: a string {toks[:30]!r}")
+            for s in range(0, len(toks), MAX_SENTENCE_LEN):
+                piece = list(toks[s : s + MAX_SENTENCE_LEN])
+                if piece:
+                    yield owned, piece
+
+
+@dataclass
+class Vocabulary:
+    """Words kept for training (most frequent first) with their corpus counts."""
+
+    words: list[str]
+    counts: np.ndarray  # int64, descending
+    total_raw_words: int  # all tokens in the corpus, before min_count
+    min_count: int
+    dropped_words: int = 0  # types below min_count / beyond max_vocab_size
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.index:
+            self.index = {w: i for i, w in enumerate(self.words)}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def keep_probabilities(self, sample: float) -> np.ndarray:
+        """word2vec / gensim subsampling: P(keep w) = (sqrt(f/(s·T)) + 1)·(s·T)/f, capped at 1.
+
+        ``T`` is the number of retained words (as gensim), ``f`` the word's count; ``sample=0`` keeps all.
+        """
+        if sample <= 0:
+            return np.ones(len(self), dtype=np.float64)
+        retain_total = float(self.counts.sum())
+        threshold = sample * retain_total
+        c = self.counts.astype(np.float64)
+        p = (np.sqrt(c / threshold) + 1.0) * (threshold / c)
+        return np.minimum(p, 1.0)
+
+
+@dataclass
+class EncodedCorpus:
+    """A corpus as word ids: ``ids`` (int32, all sentences back to back) and ``sentence_ends`` (exclusive)."""
+
+    vocab: Vocabulary
+    ids: np.ndarray
+    sentence_ends: np.ndarray
+    digest: str  # sha256 of the token stream (before min_count), identifies the corpus + tokenizer
+
+    @property
+    def n_tokens(self) -> int:
+        """Tokens kept (in the vocabulary)."""
+        return int(self.ids.size)
+
+    def sentence_ids(self) -> np.ndarray:
+        """Sentence number of every token."""
+        starts = np.zeros(self.ids.size, dtype=np.int32)
+        ends = self.sentence_ends[:-1]
+        starts[ends[ends < self.ids.size]] = 1
+        return np.cumsum(starts, dtype=np.int32)
+
+
+def encode_corpus(
+    source: Sequence[str | os.PathLike[str]] | Iterable[Sequence[str]],
+    *,
+    tokenizer: Tokenizer | None = None,
+    min_count: int = 5,
+    max_vocab_size: int | None = None,
+    shard: Shard | None = None,
+) -> EncodedCorpus:
+    """Read the corpus once, count words, and encode it as ids of the words that survive ``min_count``.
+
+    The vocabulary is sorted by descending count (ties in first-seen order, as gensim). Sentences are kept
+    apart: windows never cross a line boundary. With ``shard``, the vocabulary and digest are still those of
+    the whole corpus but only the lines the shard owns are encoded (a distributed run's chief).
+
+    Raises:
+        EmbedkitError: on an empty corpus, or when no word survives ``min_count``.
+    """
+    tmp_index: dict[str, int] = {}
+    chunks: list[np.ndarray] = []
+    lengths: list[int] = []
+    buf: list[int] = []
+    counts = np.zeros(0, dtype=np.int64)
+    h = hashlib.sha256()
+    get = tmp_index.get
+    n_tokens = 0
+    other: list[int] = []  # ids of lines another worker owns: counted, not kept
+    for owned, toks in iter_owned_sentences(source, tokenizer, shard, all_lines=True):
+        out = buf if owned else other
+        append = out.append
+        for t in toks:
+            i = get(t)
+            if i is None:
+                i = tmp_index[t] = len(tmp_index)
+            append(i)
+        if owned:
+            lengths.append(len(toks))
+        n_tokens += len(toks)
+        h.update(" ".join(toks).encode("utf-8", "surrogatepass"))
+        h.update(b"\n")
+        if len(buf) >= 1 << 20:
+            chunks.append(np.array(buf, dtype=np.int32))
+            buf = []
+        if len(other) >= 1 << 20:
+            counts = _add_counts(counts, other, len(tmp_index))
+            other = []
+    counts = _add_counts(counts, other, len(tmp_index))
+    if buf:
+        chunks.append(np.array(buf, dtype=np.int32))
+    if n_tokens == 0:
+        raise EmbedkitError("The corpus must contain at least one token. Received: an empty corpus")
+    raw = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
+    del chunks
+    counts = _add_counts(counts, raw, len(tmp_index))
+    order = np.argsort(-counts, kind="stable")
+    keep = counts[order] >= min_count
+    if max_vocab_size is not None:
+        keep[max_vocab_size:] = False
+    order_kept = order[keep]
+    if order_kept.size == 0:
+        raise EmbedkitError(
+            f"No word occurs at least min_count={min_count} times. Received: {n_tokens} tokens, "
+            f"{len(tmp_index)} distinct words, the most frequent seen {int(counts.max())} times"
+        )
+    tmp_words = list(tmp_index)
+    del tmp_index
+    remap = np.full(counts.size, -1, dtype=np.int32)
+    remap[order_kept] = np.arange(order_kept.size, dtype=np.int32)
+    mapped = remap[raw]
+    del raw
+    sent_of_token = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    kept_mask = mapped >= 0
+    ids = mapped[kept_mask]
+    new_lengths = np.bincount(sent_of_token[kept_mask], minlength=len(lengths))
+    ends = np.cumsum(new_lengths[new_lengths > 0])
+    vocab = Vocabulary(
+        words=[tmp_words[i] for i in order_kept.tolist()],
+        counts=counts[order_kept],
+        total_raw_words=n_tokens,
+        min_count=min_count,
+        dropped_words=int(counts.size - order_kept.size),
+    )
+    return EncodedCorpus(vocab=vocab, ids=ids, sentence_ends=ends.astype(np.int64), digest=h.hexdigest())
+
+
+def _add_counts(counts: np.ndarray, ids: Any, n_types: int) -> np.ndarray:
+    add = np.bincount(np.asarray(ids, dtype=np.int64), minlength=n_types)
+    if counts.size < add.size:
+        counts = np.concatenate([counts, np.zeros(add.size - counts.size, dtype=np.int64)])
+    counts[: add.size] += add
+    return counts
+
+
+def encode_with_vocabulary(
+    source: Sequence[str | os.PathLike[str]] | Iterable[Sequence[str]],
+    vocab: Vocabulary,
+    *,
+    digest: str,
+    tokenizer: Tokenizer | None = None,
+    shard: Shard | None = None,
+) -> EncodedCorpus:
+    """Encode the lines ``shard`` owns with a vocabulary built elsewhere (a distributed run's chief).
+
+    Only owned lines are tokenized; words outside ``vocab`` are dropped, as in :func:`encode_corpus`.
+
+    >>> v = encode_corpus([["a", "b", "a"], ["b", "c"]], min_count=1).vocab
+    >>> encode_with_vocabulary([["c", "a"], ["a", "x"]], v, digest="", shard=Shard(1, 2)).ids.tolist()
+    [0]
+    """
+    index = vocab.index
+    ids: list[int] = []
+    ends: list[int] = []
+    for _, toks in iter_owned_sentences(source, tokenizer, shard):
+        before = len(ids)
+        ids.extend(i for i in map(index.get, toks) if i is not None)
+        if len(ids) > before:
+            ends.append(len(ids))
+    return EncodedCorpus(vocab=vocab, ids=np.asarray(ids, dtype=np.int32),
+                         sentence_ends=np.asarray(ends, dtype=np.int64), digest=digest)

@@ -1,0 +1,208 @@
+"""The word2vec C binary format: a ``count dim`` text header, then per word ``word<space>`` + ``dim`` float32.
+
+Interoperable with word2vec C and gensim (``KeyedVectors.load_word2vec_format(path, binary=True)``):
+floats are little-endian float32; the newline word2vec C writes after each vector is optional on reading.
+The reader streams the file in blocks, so memory stays at the output matrix plus one block.
+
+>>> import numpy as np, tempfile, os
+>>> from embedkit.vectors.word_vectors import WordVectors
+>>> p = os.path.join(tempfile.mkdtemp(), "v.bin")
+>>> write_word2vec_binary(WordVectors(["a", "b"], np.array([[0.5, 1], [2, 3]], np.float32)), p)
+>>> read_word2vec_binary(p).vectors.tolist()
+[[0.5, 1.0], [2.0, 3.0]]
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedkit.files.atomic import atomic_path
+from embedkit.errors import EmbedkitError, check_input_file, FormatError
+from embedkit.vectors.word_vectors import WordVectors
+
+CHUNK = 1 << 20  # bytes read per step
+_WS = b" \t\n\r\x0b\x0c"
+
+
+def read_word2vec_binary(
+    path: str | os.PathLike[str],
+    limit: int | None = None,
+    report: dict[str, Any] | None = None,
+    encoding: str = "utf-8",
+    skip_bad_lines: bool = False,
+    **_: Any,
+) -> WordVectors:
+    """Read a word2vec C binary file (``.gz`` / ``.bz2`` / ``.xz`` are decompressed on the fly).
+
+    Args:
+        limit: read only the first ``limit`` vectors.
+        report: optional dict filled with ``skipped_lines`` (undecodable words and non-finite vectors
+            dropped with ``skip_bad_lines``), ``duplicates`` and ``lines`` (entries read).
+        encoding: encoding of the words.
+        skip_bad_lines: drop undecodable words and vectors with NaN / Inf instead of failing.
+
+    A truncated file, a malformed header, NaN / Inf values or undecodable words raise :class:`FormatError`
+    naming the entry. Duplicate words keep their first vector.
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "x.bin")
+        >>> _ = open(p, "wb").write(b"1 2\\nhi " + np.array([1, 2], "<f4").tobytes() + b"\\n")
+        >>> read_word2vec_binary(p)["hi"].tolist()
+        [1.0, 2.0]
+    """
+    from embedkit.vectors.formats.text import _Vocab, _is_compressed, open_maybe_compressed
+
+    p = check_input_file(path, "vectors file")
+    name = str(p)
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise EmbedkitError(f"`encoding` must be a known text encoding. Received: encoding={encoding!r}") from None
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+        raise EmbedkitError(f"`limit` must be a positive integer. Received: limit={limit!r}")
+
+    with open_maybe_compressed(p) as fh:
+        head = fh.readline(256)
+        parts = head.split()
+        if not head:
+            raise FormatError(f"Expected a word2vec binary header 'count dim'. Received: empty file {name!r}")
+        if len(parts) != 2 or not parts[0].isdigit() or not parts[1].isdigit() or not head.endswith(b"\n"):
+            raise FormatError(
+                f"Expected a word2vec binary header 'count dim' on line 1 of {name}. Received: {head[:60]!r}"
+            )
+        count, dim = int(parts[0]), int(parts[1])
+        if dim <= 0:
+            raise FormatError(f"Expected a positive dim in the header of {name}. Received: dim={dim}")
+        want = count if limit is None else min(count, limit)
+        rec = 4 * dim
+        cap = want
+        if not _is_compressed(name):  # don't trust a huge count in a small file
+            cap = min(cap, (p.stat().st_size - len(head)) // (rec + 2) + 1)
+        out = np.empty((max(cap, 1), dim), dtype=np.float32)
+        n = 0  # entries read
+        vocab = _Vocab()
+        skipped = 0
+        buf = b""
+        pos = 0
+        eof = False
+        lane = np.arange(rec, dtype=np.int64)
+        while n < want:
+            words_b: list[bytes] = []
+            offs: list[int] = []
+            while n + len(offs) < want:
+                while pos < len(buf) and buf[pos] in _WS:  # the optional newline after each vector
+                    pos += 1
+                sp = buf.find(b" ", pos)
+                if sp < 0 or sp + 1 + rec > len(buf):
+                    break
+                words_b.append(buf[pos:sp])
+                offs.append(sp + 1)
+                pos = sp + 1 + rec
+            if offs:
+                raw = np.frombuffer(buf, dtype=np.uint8)[np.add.outer(np.asarray(offs, np.int64), lane)]
+                rows = raw.view("<f4").reshape(len(offs), dim)
+                keep = np.isfinite(rows).all(axis=1)
+                words = []
+                bad_word: tuple[int, UnicodeDecodeError] | None = None
+                for j, wb in enumerate(words_b):
+                    try:
+                        words.append(wb.decode(encoding))
+                    except UnicodeDecodeError as e:
+                        bad_word = bad_word or (j, e)
+                        keep[j] = False
+                        words.append("")
+                if not keep.all() and not skip_bad_lines:  # report the first bad entry in file order
+                    j = int(np.flatnonzero(~keep)[0])
+                    if bad_word is not None and bad_word[0] == j:
+                        e, wb = bad_word[1], words_b[j]
+                        raise FormatError(
+                            f"Expected {encoding} text in word {n + j + 1} of {name} (use --encoding). "
+                            f"Received: bytes {wb[max(0, e.start - 4) : e.end + 4]!r}"
+                        )
+                    raise FormatError(
+                        f"Expected finite numbers in vector {n + j + 1} ({_show(words_b[j])}) of {name}. "
+                        f"Received: NaN or Inf"
+                    )
+                if not keep.all():
+                    skipped += int((~keep).sum())
+                    rows = rows[keep]
+                    words = [w for w, k in zip(words, keep.tolist()) if k]
+                n += len(offs)
+                stored = vocab.rows
+                if stored + len(words) > out.shape[0]:
+                    grown = np.empty((max(stored + len(words), int(out.shape[0] * 1.25) + 1024), dim), np.float32)
+                    grown[:stored] = out[:stored]
+                    out = grown
+                out[stored : stored + len(words)] = rows
+                vocab.add(words)
+            if n >= want:
+                break
+            if eof:
+                got = buf[pos:].lstrip(_WS)
+                if not got:
+                    where = f"the file ends after {n} vectors"
+                else:
+                    sp = got.find(b" ")
+                    word = got if sp < 0 else got[:sp]
+                    where = f"the file ends inside vector {n + 1} ({_show(word)})"
+                raise FormatError(f"Expected {count} vectors of dim {dim} ({rec} bytes each) in {name}. Received: {where}")
+            chunk = fh.read(CHUNK)
+            if not chunk:
+                eof = True
+            buf = buf[pos:] + chunk
+            pos = 0
+        if limit is None:
+            rest = buf[pos:] + fh.read(1 << 16)
+            if rest.strip(_WS):
+                raise FormatError(
+                    f"Header of {name} declares {count} vectors of dim {dim}. Received: more data after vector {count}"
+                )
+    if not vocab.words:
+        raise FormatError(f"Expected at least one vector. Received: no vectors in {name}")
+    vectors = out[: vocab.rows]
+    if vocab.keep is not None:
+        vectors = vectors[np.asarray(vocab.keep, dtype=np.int64)]
+    elif vocab.rows < 0.9 * out.shape[0]:
+        vectors = vectors.copy()
+    if report is not None:
+        report.update(skipped_lines=skipped, duplicates=vocab.duplicates, lines=n)
+    wv = WordVectors(vocab.words, vectors, source=name)
+    wv._key_to_index = vocab.k2i
+    return wv
+
+
+def _show(word: bytes) -> str:
+    return repr(word[:40].decode("utf-8", "replace"))
+
+
+def write_word2vec_binary(wv: WordVectors, path: str | os.PathLike[str], **_: Any) -> None:
+    """Write ``wv`` as word2vec C binary (UTF-8 words, little-endian float32, newline after each vector).
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "y.bin")
+        >>> write_word2vec_binary(WordVectors(["z"], np.ones((1, 2), np.float32)), p)
+        >>> os.path.getsize(p)
+        15
+    """
+    bad = next((k for k in wv.keys if not k or any(c in k for c in " \t\n\r")), None)
+    if bad is not None:
+        raise EmbedkitError(f"Words written as word2vec binary must be non-empty with no whitespace. Received: {bad!r}")
+    dim = wv.dim
+    rec = 4 * dim
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(f"{len(wv)} {dim}\n".encode("ascii"))
+        step = 16384
+        for s in range(0, len(wv), step):
+            raw = np.ascontiguousarray(wv.vectors[s : s + step], dtype="<f4").tobytes()
+            fh.write(
+                b"".join(
+                    w.encode("utf-8") + b" " + raw[j * rec : (j + 1) * rec] + b"\n"
+                    for j, w in enumerate(wv.keys[s : s + step])
+                )
+            )

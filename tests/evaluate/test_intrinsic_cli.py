@@ -1,0 +1,137 @@
+"""CLI: evaluate, plot, export-projector."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from embedkit.cli import app
+from embedkit.vectors.word_vectors import WordVectors
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def glove_dir(tmp_path_factory, glove50):
+    d = tmp_path_factory.mktemp("g") / "glove20k"
+    WordVectors(glove50.keys[:20000], np.array(glove50.vectors[:20000])).save(d)
+    return d
+
+
+@pytest.fixture
+def questions(tmp_path):
+    from gensim.test.utils import datapath
+
+    out, n = [], 0
+    for line in open(datapath("questions-words.txt"), encoding="utf-8"):
+        if line.startswith(": "):
+            out.append(line)
+            n = 0
+        elif n < 25:
+            out.append(line)
+            n += 1
+    p = tmp_path / "q.txt"
+    p.write_text("".join(out))
+    return p
+
+
+def test_evaluate_json(glove_dir, questions):
+    res = runner.invoke(app, ["evaluate", str(glove_dir), "--analogies", str(questions), "--restrict-vocab", "20000",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(l) for l in res.stdout.splitlines()]
+    secs = [r for r in rows if r["type"] == "analogy_section"]
+    total = next(r for r in rows if r["type"] == "analogy_total")
+    pairs = [r for r in rows if r["type"] == "pairs"]
+    assert len(secs) == 14 and total["correct"] == sum(s["correct"] for s in secs)
+    assert total["total"] + total["oov"] == 14 * 25
+    from embedkit.evaluate.intrinsic import evaluate_analogies
+
+    direct = evaluate_analogies(WordVectors.load(glove_dir), questions, restrict_vocab=20000)
+    assert (total["correct"], total["total"], total["oov"]) == (direct.correct, direct.total, direct.oov)
+    assert [p["name"] for p in pairs] == ["ws353", "simlex999"] and all(0 < p["spearman"] < 1 for p in pairs)
+
+
+def test_evaluate_table_and_pairs_only(glove_dir, questions, tmp_path):
+    res = runner.invoke(app, ["evaluate", str(glove_dir), "--analogies", str(questions), "--pairs", "none",
+                              "--method", "3cosmul"])
+    assert res.exit_code == 0, res.output
+    assert "capital-common-countries" in res.stdout and "syntactic" in res.stdout and "total" in res.stdout
+    f = tmp_path / "p.txt"
+    f.write_text("car truck 8\ncar banana 1\nking queen 7\n")
+    res = runner.invoke(app, ["evaluate", str(glove_dir), "--analogies", "none", "--pairs", str(f), "--json"])
+    assert res.exit_code == 0, res.output
+    (row,) = [json.loads(l) for l in res.stdout.splitlines()]
+    assert row["pairs_used"] == 3 and row["spearman"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "args,code,needle",
+    [
+        (["--restrict-vocab", "0"], 2, "--restrict-vocab"),
+        (["--method", "cos"], 2, "--method"),
+        (["--analogies", "/nonexistent/q.txt"], 1, "does not exist"),
+    ],
+)
+def test_evaluate_bad_input(glove_dir, args, code, needle):
+    res = runner.invoke(app, ["evaluate", str(glove_dir), *args])
+    assert res.exit_code == code
+    assert needle in res.stderr and "Traceback" not in res.output
+
+
+def test_evaluate_malformed_pairs(glove_dir, tmp_path):
+    f = tmp_path / "bad.txt"
+    f.write_text("no numbers here at all\n")
+    res = runner.invoke(app, ["evaluate", str(glove_dir), "--analogies", "none", "--pairs", str(f)])
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1 and "word1 word2 score" in res.stderr
+
+
+def test_plot_cli(glove_dir, tmp_path):
+    out = tmp_path / "map.png"
+    res = runner.invoke(app, ["plot", str(glove_dir), "--words", "surf,waves,car,jeep,truck", "-o", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert out.stat().st_size > 10000 and "glove20k" in info["title"] and info["words"][0] == "surf"
+    res = runner.invoke(app, ["plot", str(glove_dir), "--words", "surf,qqqzz,xxyyz", "-o", str(tmp_path / "b.png")])
+    assert res.exit_code == 1 and res.stderr.strip() == (
+        "Error: Every word must be in the vocabulary. Received unknown words: qqqzz, xxyyz")
+    assert not (tmp_path / "b.png").exists()
+    res = runner.invoke(app, ["plot", str(glove_dir), "--words", "a,b", "--top", "3"])
+    assert res.exit_code == 2
+    res = runner.invoke(app, ["plot", str(tmp_path / "missing"), "--words", "a"])
+    assert res.exit_code == 1 and "does not exist" in res.stderr
+
+
+def test_export_projector_cli(glove_dir, tmp_path):
+    out = tmp_path / "proj"
+    res = runner.invoke(app, ["export-projector", str(glove_dir), "-o", str(out), "--top", "200"])
+    assert res.exit_code == 0, res.output
+    from embedkit.evaluate.projector import read_projector
+
+    back = read_projector(out)
+    src = WordVectors.load(glove_dir)
+    assert back.keys == src.keys[:200]
+    np.testing.assert_array_equal(back.vectors, np.asarray(src.vectors[:200]))
+
+
+def test_default_set_is_used(glove_dir, home, tmp_path):
+    import shutil
+
+    shutil.copytree(glove_dir, home / "vectors" / "mine")
+    (home / "default").write_text("mine\n")
+    out = tmp_path / "p"
+    res = runner.invoke(app, ["export-projector", "-o", str(out), "--top", "5"])
+    assert res.exit_code == 0, res.output
+    assert len((out / "metadata.tsv").read_text().splitlines()) == 5
+
+
+def test_cli_module_does_not_import_heavy_libs():
+    code = ("import sys, embedkit.cli.commands.intrinsic, embedkit.evaluate.intrinsic, embedkit.evaluate.plots, embedkit.evaluate.projector; "
+            "print([m for m in ('tensorflow', 'keras', 'faiss', 'matplotlib', 'sklearn', 'gensim') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,317 @@
+"""The Keras CBOW trainer: structure recovery, gensim parity, determinism, resume, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embedkit.train.trainer import CBOWConfig, _chunk_bounds, noise_distribution, train_cbow
+from embedkit.corpora.synthetic import SyntheticCorpus
+from embedkit.train.corpus import Tokenizer, encode_corpus
+from embedkit.errors import EmbedkitError
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return SyntheticCorpus(n_topics=6, words_per_topic=12, n_sentences=4000, seed=3)
+
+
+def _same_topic_share(wv, corpus, k=5):
+    unit = wv.unit_vectors()
+    hits = total = 0
+    for w in wv.keys:
+        t = corpus.topic_of(w)
+        if t is None:
+            continue
+        sims = unit @ unit[wv.key_to_index[w]]
+        sims[wv.key_to_index[w]] = -np.inf
+        for j in np.argsort(-sims)[:k]:
+            total += 1
+            hits += corpus.topic_of(wv.keys[j]) == t
+    return hits / total
+
+
+def test_synthetic_topics_are_recovered(synthetic):
+    res = train_cbow(list(synthetic.sentences()), CBOWConfig(vector_size=24, min_count=1, epochs=3, seed=5))
+    share = _same_topic_share(res.wv, synthetic)
+    assert share >= 0.9, share
+    # Chance level is about 1/6: make sure the test can fail on untrained vectors.
+    rng = np.random.default_rng(0)
+    from embedkit.vectors.word_vectors import WordVectors
+
+    rand = WordVectors(res.wv.keys, rng.standard_normal(res.wv.vectors.shape).astype(np.float32))
+    assert _same_topic_share(rand, synthetic) < 0.5
+    assert res.wv.counts is not None and res.wv.counts[0] == res.wv.counts.max()
+    assert len(res.stats.loss_per_epoch) == 3
+    assert res.stats.loss_per_epoch[-1] < res.stats.loss_per_epoch[0]
+
+
+def test_vocabulary_matches_gensim_order_and_counts(synthetic):
+    from gensim.models import Word2Vec
+
+    sents = list(synthetic.sentences())
+    enc = encode_corpus(sents, min_count=3)
+    g = Word2Vec(min_count=3)
+    g.build_vocab(sents)
+    # same words with the same counts, most frequent first (gensim's order among ties is unspecified)
+    assert dict(zip(enc.vocab.words, enc.vocab.counts.tolist())) == {
+        w: g.wv.get_vecattr(w, "count") for w in g.wv.index_to_key
+    }
+    assert np.all(np.diff(enc.vocab.counts) <= 0)
+    # subsampling keep probabilities equal gensim's (it stores them as sample_int / 2**32)
+    p = enc.vocab.keep_probabilities(1e-3)
+    gp = np.array([g.wv.get_vecattr(w, "sample_int") for w in enc.vocab.words]) / 2**32
+    np.testing.assert_allclose(p, gp, atol=1e-6)
+
+
+def test_noise_distribution_is_exact_unigram_power():
+    counts = np.array([1000, 100, 10, 1, 1, 7000])
+    accept, alias = noise_distribution(counts, 0.75)
+    n = counts.size
+    prob = (accept + np.bincount(alias, weights=1 - accept, minlength=n)) / n
+    np.testing.assert_allclose(prob, counts**0.75 / (counts**0.75).sum(), rtol=1e-6)
+
+
+def test_dynamic_window_and_sentence_boundaries():
+    from embedkit.train.trainer import TrainingStats, _Trainer
+
+    sents = [[f"w{i:02d}" for i in range(40)] for _ in range(200)]
+    enc = encode_corpus(sents, min_count=1)
+    W, B = 4, 128  # several segments per batch
+    cfg = CBOWConfig(window=W, sample=0, min_count=1, batch_size=B).validate()
+    tr = _Trainer(enc, cfg, TrainingStats({}, None, "", [], 0, 0, 0), None, 60, None)
+    (span, window, tgt, neg, alpha), n = tr.make_chunk(0, 0)
+    assert neg.shape == tgt.shape + (cfg.negative,)
+    assert n == enc.n_tokens  # sample=0 keeps every word
+    from embedkit.train.trainer import segment_length
+
+    S = segment_length(B)
+    G = B // S
+    assert G >= 2
+    nb = window.shape[0]
+    assert span.shape == (nb, G * (S + 2 * W)) and window.shape[1:] == (B, 2 * W)
+    seg_span = span.reshape(nb * G, S + 2 * W)  # one span per segment
+    at = seg_span[:, W : W + S]
+    pad = at == len(enc.vocab)  # padding after the last real target
+    assert pad.sum() == tgt.size - n
+    assert (at[~pad] == tgt.reshape(-1, S)[~pad]).all()  # target r of a segment sits at its span[W + r]
+    # word ids of each target's context, read from its segment's span at the target's position + offset
+    offsets = [-o for o in range(1, W + 1)] + list(range(1, W + 1))
+    r = np.arange(S)
+    win = window.reshape(nb * G, S, 2 * W)
+    ctx_ids = np.stack([np.where(win[:, :, c], seg_span[:, W + o + r], -1) for c, o in enumerate(offsets)], axis=2)
+    ctx_ids, tgt = ctx_ids.reshape(-1, 2 * W), tgt.reshape(-1)
+    real = (ctx_ids >= 0).any(axis=1)  # every real target here has context; padding targets have none
+    assert real.sum() == n
+    ctx_ids, tgt = ctx_ids[real], tgt[real]
+    pos = np.array([int(enc.vocab.words[t][1:]) for t in tgt])
+    left = ctx_ids[:, :W]
+    for o in range(1, W + 1):  # the word at offset -o is the word o places before the target
+        got = left[:, o - 1]
+        ok = got >= 0
+        assert np.all(np.array([int(enc.vocab.words[g][1:]) for g in got[ok]]) == pos[ok] - o)
+    n_left = (left >= 0).sum(1)
+    # effective window b is uniform in 1..W: interior targets (pos >= W) have exactly b left words
+    inner = pos >= W
+    hist = np.bincount(n_left[inner], minlength=W + 1)[1:] / inner.sum()
+    np.testing.assert_allclose(hist, 1 / W, atol=0.03)
+    assert (n_left[pos == 0] == 0).all()  # windows never cross a sentence
+    assert (ctx_ids[pos == 39][:, W:] == -1).all()
+    assert np.all(np.diff(alpha) <= 0)  # the learning rate never increases
+
+
+def test_negatives_redrawn_once_when_equal_to_target():
+    from embedkit.train.trainer import draw_negatives
+
+    noise = noise_distribution(np.array([6, 1, 1]), 1.0)  # word 0 is 75% of the noise (exponent 1)
+    rng = np.random.default_rng(0)
+    neg = draw_negatives(rng, noise, np.zeros(20000, np.int32), 5)
+    # drawn as often as its share, then redrawn once: 0.75 * 0.75 of slots still hold the target (masked)
+    assert abs((neg == 0).mean() - 0.75**2) < 0.01
+    other = draw_negatives(rng, noise, np.ones(20000, np.int32), 5)
+    assert abs((other == 0).mean() - (0.75 + 0.125 * 0.75)) < 0.01
+    assert abs((other == 2).mean() - (0.125 + 0.125 * 0.125)) < 0.01
+
+
+def test_target_never_trains_as_its_own_negative():
+    """A negative equal to the target must not move the target's output vector away from the context."""
+    import tensorflow as tf
+
+    from embedkit.train.model import build_cbow_model
+
+    m = build_cbow_model(4, 3, 1, 2, jit_compile=False)
+    span = np.array([1, 0, 2], np.int32)  # target 0 between context words 1 and 2
+    window = np.ones((1, 2), bool)
+    target = np.array([0], np.int32)
+    before = m.output_embeddings.embeddings.numpy().copy()
+    data = (tf.constant(span), tf.constant(window), tf.constant(target), tf.constant([[0, 0]], np.int32),
+            tf.constant(0.5))
+    m.train_step(data)
+    after = m.output_embeddings.embeddings.numpy()
+    h = m.input_embeddings.embeddings.numpy()[[1, 2]].mean(0)  # (rows before the update are random)
+    # only the positive update happened: the target's output vector moved towards h, not away
+    assert np.dot(after[0] - before[0], h) > 0
+
+
+def _gensim_cbow_neg_update(w_in, w_out, contexts, target, negatives, alpha):
+    """gensim's ``fast_sentence_cbow_neg`` for one example (cbow_mean=1), in place: skip |h·u| >= 6."""
+    h = w_in[contexts].mean(axis=0)
+    work = np.zeros_like(h)
+    for word, label in [(target, 1.0)] + [(n, 0.0) for n in negatives]:
+        f_dot = float(h @ w_out[word])
+        if abs(f_dot) >= 6.0:
+            continue
+        g = (label - 1.0 / (1.0 + np.exp(-f_dot))) * alpha
+        work += g * w_out[word]
+        w_out[word] += g * h
+    w_in[contexts] += work
+
+
+def test_one_step_equals_gensims_per_example_updates():
+    """A batch whose examples touch disjoint rows must update exactly as gensim's per-example CBOW does,
+    including its skip of scores at or beyond ±6 (here: a negative far too close to its context)."""
+    import tensorflow as tf
+
+    from embedkit.train.model import build_cbow_model
+
+    V, d = 12, 4
+    m = build_cbow_model(V, d, 1, 2, jit_compile=False)
+    rng = np.random.default_rng(4)
+    w_in = np.vstack([rng.normal(0, 0.5, (V, d)), np.zeros((1, d))]).astype(np.float32)
+    w_out = rng.normal(0, 0.5, (V, d)).astype(np.float32)
+    # span 1 2 3 4: target 2 (context 1, 3) and target 3 (context 2, 4); negatives 5 6 and 7 8
+    h0 = w_in[[1, 3]].mean(axis=0)
+    w_out[6] = 8.0 * h0 / float(h0 @ h0)  # h0·u6 = 8: gensim skips this negative
+    m.input_embeddings.embeddings.assign(w_in)
+    m.output_embeddings.embeddings.assign(w_out)
+    data = (tf.constant([1, 2, 3, 4], tf.int32), tf.constant(np.ones((2, 2), bool)), tf.constant([2, 3], tf.int32),
+            tf.constant([[5, 6], [7, 8]], tf.int32), tf.constant(0.3))
+    m.train_step(data)
+    ref_in, ref_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    _gensim_cbow_neg_update(ref_in, ref_out, [1, 3], 2, [5, 6], 0.3)
+    _gensim_cbow_neg_update(ref_in, ref_out, [2, 4], 3, [7, 8], 0.3)
+    np.testing.assert_allclose(m.input_embeddings.embeddings.numpy(), ref_in, atol=1e-6)
+    np.testing.assert_allclose(m.output_embeddings.embeddings.numpy(), ref_out, atol=1e-6)
+    assert np.array_equal(m.output_embeddings.embeddings.numpy()[6], w_out[6])  # the skipped negative
+
+
+def test_input_vectors_start_in_gensims_range():
+    from embedkit.train.model import build_cbow_model
+
+    w = build_cbow_model(500, 10, 2, 2, seed=7, jit_compile=False).input_embeddings.embeddings.numpy()
+    assert w.shape == (501, 10) and not w[-1].any()  # zero padding row
+    assert -0.1 <= w[:-1].min() < -0.098 and 0.098 < w[:-1].max() < 0.1  # uniform in [-1/dim, 1/dim)
+    w2 = build_cbow_model(500, 10, 2, 2, seed=7, jit_compile=False).input_embeddings.embeddings.numpy()
+    assert np.array_equal(w, w2)
+
+
+def test_grouped_calls_train_what_fit_trains(monkeypatch):
+    """Long runs unroll several batch steps per compiled call; the vectors equal Keras fit's, batch by batch
+    (the last group padded with empty batches)."""
+    import embedkit.train.trainer as cbow_mod
+    from embedkit.train.trainer import group_batches
+
+    rng = np.random.default_rng(2)
+    sents = [[f"t{k}_{w}" for w in rng.integers(0, 30, size=12)] for k in rng.integers(0, 4, size=500)]
+    cfg = CBOWConfig(vector_size=16, min_count=1, epochs=2, chunk_tokens=2500, seed=5, threads=1, batch_size=64)
+    enc = encode_corpus(sents, min_count=1)
+    plain = train_cbow(enc, cfg)
+    calls = []
+
+    def grouped(batches, group, pad_id):
+        calls.append(batches[0].shape[0] % group)
+        return group_batches(batches, group, pad_id)
+
+    monkeypatch.setattr(cbow_mod, "batches_per_call", lambda n: 4)
+    monkeypatch.setattr(cbow_mod, "group_batches", grouped)
+    fast = train_cbow(enc, cfg)
+    assert len(calls) >= 4 and any(calls)  # every chunk went through groups; some were padded
+    np.testing.assert_allclose(fast.wv.vectors, plain.wv.vectors, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(fast.stats.loss_per_epoch, plain.stats.loss_per_epoch, rtol=0.05)
+
+
+def test_chunk_bounds_at_sentence_ends():
+    ends = np.array([3, 10, 12, 30, 31])
+    b = _chunk_bounds(ends, 8)
+    assert b[0] == 0 and b[-1] == 31
+    assert set(b[1:-1]) <= set(ends.tolist())
+
+
+@pytest.mark.slow
+def test_quality_parity_with_gensim_on_real_text():
+    """Same tokens, same settings: pairwise similarities of frequent words agree with gensim's about as
+    well as gensim agrees with itself under another seed."""
+    from gensim.models import Word2Vec
+    from gensim.test.utils import datapath
+
+    from embedkit.train.corpus import iter_sentences
+
+    sents = list(iter_sentences([datapath("lee_background.cor")], Tokenizer()))
+    cfg = CBOWConfig(vector_size=50, min_count=5, epochs=20, seed=1)
+    ours = train_cbow(sents, cfg).wv
+    kw = dict(vector_size=50, min_count=5, epochs=20, sg=0, workers=1)
+    g1 = Word2Vec(sents, seed=1, **kw).wv
+    g2 = Word2Vec(sents, seed=2, **kw).wv
+    words = [w for w in g1.index_to_key[:150]]
+
+    def sims(get):
+        m = np.array([get(w) for w in words], dtype=np.float64)
+        m /= np.linalg.norm(m, axis=1, keepdims=True)
+        s = m @ m.T
+        return s[np.triu_indices(len(words), 1)]
+
+    s_ours, s1, s2 = sims(lambda w: ours[w]), sims(g1.get_vector), sims(g2.get_vector)
+    baseline = np.corrcoef(s1, s2)[0, 1]
+    ours_vs = np.corrcoef(s_ours, s1)[0, 1]
+    assert baseline > 0.5
+    assert ours_vs >= baseline - 0.1, (ours_vs, baseline)
+
+
+def test_resume_equals_uninterrupted(tmp_path, synthetic):
+    sents = list(synthetic.sentences())
+    enc = encode_corpus(sents, min_count=1)
+    cfg = CBOWConfig(vector_size=16, min_count=1, epochs=3, chunk_tokens=8000, seed=11, threads=1)
+    full = train_cbow(enc, cfg)
+
+    calls = {"n": 0}
+
+    def crash(p):
+        calls["n"] += 1
+        if p["epoch"] == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_cbow(enc, cfg, checkpoint_dir=tmp_path / "ckpt", checkpoint_every=0, progress=crash)
+    assert (tmp_path / "ckpt" / "state.json").is_file()
+    resumed = train_cbow(enc, cfg, checkpoint_dir=tmp_path / "ckpt", resume=True)
+    assert resumed.stats.resumed_from
+    np.testing.assert_allclose(resumed.wv.vectors, full.wv.vectors, rtol=1e-4, atol=1e-5)
+    # a different setting cannot silently resume from this checkpoint
+    with pytest.raises(EmbedkitError, match="different config"):
+        train_cbow(enc, CBOWConfig(vector_size=16, min_count=1, epochs=4, chunk_tokens=8000, seed=11),
+                   checkpoint_dir=tmp_path / "ckpt", resume=True)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("vector_size", 0), ("window", -1), ("negative", 0), ("epochs", 0), ("alpha", 0.0), ("sample", -1e-3),
+     ("min_count", 0), ("batch_size", 2.5)],
+)
+def test_bad_hyper_parameters(field, value):
+    with pytest.raises(EmbedkitError, match=f"`{field}` must be"):
+        CBOWConfig(**{field: value}).validate()
+
+
+def test_empty_and_rare_corpora(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    with pytest.raises(EmbedkitError, match="at least one token"):
+        train_cbow([empty], CBOWConfig())
+    rare = tmp_path / "rare.txt"
+    rare.write_text("one two three\nfour five\n")
+    with pytest.raises(EmbedkitError, match="min_count=5"):
+        train_cbow([rare], CBOWConfig())
+    with pytest.raises(EmbedkitError, match="does not exist"):
+        train_cbow([tmp_path / "missing.txt"], CBOWConfig())
+    with pytest.raises(EmbedkitError, match="directory"):
+        train_cbow([tmp_path], CBOWConfig())
