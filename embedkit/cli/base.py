@@ -20,6 +20,28 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+
+def _version(value: bool) -> None:
+    if value:
+        from embedkit import __version__
+
+        typer.echo(f"embedkit {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+    verbose: bool = typer.Option(False, "--verbose", help="Also show the library's debug log lines."),
+) -> None:
+    """Word embeddings: train CBOW in Keras, convert GloVe/word2vec, search with FAISS, evaluate."""
+    from embedkit.cli.output import configure_logging
+
+    configure_logging(verbose)
+
+
 vectors_app = typer.Typer(no_args_is_help=True, help="List named vector sets and choose the default one.")
 app.add_typer(vectors_app, name="vectors")
 

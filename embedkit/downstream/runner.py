@@ -26,7 +26,6 @@ import math
 import os
 import re
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from embedkit.errors import EmbedkitError, check_positive_int
+from embedkit.text.tokenizer import Tokenizer
+from embedkit.text.vocabulary import Vocabulary
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedkit.downstream.datasets import Dataset, Split
@@ -43,8 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "MODELS",
     "EMBEDDINGS",
-    "tokenize",
-    "Vocabulary",
     "build_model",
     "RunResult",
     "ModelSummary",
@@ -57,21 +56,6 @@ __all__ = [
 MODELS = ("pool", "flatten", "lstm", "bilstm", "bilstm2", "gru", "bigru", "conv1d")
 EMBEDDINGS = ("random", "static", "non-static")
 _MASKED = {"pool", "lstm", "bilstm", "bilstm2", "gru", "bigru"}  # layers that honour the padding mask
-PAD, UNK = "", "[UNK]"
-
-# Lowercased words (letters/digits, inner hyphens), the clitics GloVe and word2vec keep apart
-# ("does" "n't", "it" "'s"), and single punctuation marks.
-_TOKEN_RE = re.compile(r"[^\W_]+(?=n't\b)|n't\b|'(?:s|re|ve|d|ll|m)\b|[^\W_]+(?:-[^\W_]+)*|[^\w\s]")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lowercase and split into words, clitics and punctuation (the way GloVe's corpus was tokenised).
-
-    >>> tokenize("It's a well-made film, doesn't it?")
-    ['it', "'s", 'a', 'well-made', 'film', ',', 'does', "n't", 'it', '?']
-    """
-    return _TOKEN_RE.findall(text.lower())
-
 
 def parse_choices(text: str | Sequence[str], allowed: Sequence[str], what: str) -> list[str]:
     """``"a,b"`` / ``["a", "b"]`` / ``"all"`` → a checked list of choices (order kept, duplicates dropped).
@@ -89,46 +73,6 @@ def parse_choices(text: str | Sequence[str], allowed: Sequence[str], what: str) 
             f"`{what}` must be a comma-separated list of {', '.join(allowed)} (or all). Received: {what}={text!r}"
         )
     return list(dict.fromkeys(items))
-
-
-# ---------------------------------------------------------------------------------------------------- vocabulary
-class Vocabulary:
-    """A TextVectorization-style vocabulary: ``words[0] = ''`` (padding), ``words[1] = '[UNK]'``, then by count.
-
-    Example:
-        >>> v = Vocabulary.build([["a", "b", "a"], ["c"]])
-        >>> v.words
-        ['', '[UNK]', 'a', 'b', 'c']
-        >>> v.encode([["a", "zzz"]], maxlen=3).tolist()
-        [[2, 1, 0]]
-    """
-
-    def __init__(self, words: Sequence[str]) -> None:
-        self.words: list[str] = list(words)
-        self.index: dict[str, int] = {w: i for i, w in enumerate(self.words)}
-
-    @classmethod
-    def build(cls, token_lists: Sequence[Sequence[str]], max_tokens: int | None = None, min_count: int = 1) -> Vocabulary:
-        """Count the tokens; keep those seen ``min_count`` times, most frequent first (ties: first seen)."""
-        counts: Counter[str] = Counter()
-        for toks in token_lists:
-            counts.update(toks)
-        words = [w for w, c in counts.most_common() if c >= min_count and w not in (PAD, UNK)]
-        if max_tokens is not None:
-            words = words[: max(0, max_tokens - 2)]
-        return cls([PAD, UNK, *words])
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-    def encode(self, token_lists: Sequence[Sequence[str]], maxlen: int) -> np.ndarray:
-        """Ids, truncated and padded at the end to ``maxlen`` (int32)."""
-        out = np.zeros((len(token_lists), maxlen), dtype=np.int32)
-        get = self.index.get
-        for i, toks in enumerate(token_lists):
-            ids = [get(t, 1) for t in toks[:maxlen]]
-            out[i, : len(ids)] = ids
-        return out
 
 
 def auto_maxlen(token_lists: Sequence[Sequence[str]], cap: int = 400, floor: int = 5) -> int:
@@ -502,6 +446,7 @@ def evaluate(
     progress = progress or EvalProgress()
 
     splits = make_splits(dataset, folds=folds, test_size=test_size, seed=0)
+    tokenize = Tokenizer.preset("glove")
     tokens = [tokenize(t) for t in dataset.texts]
     prepared: list[_Prepared] = []
     for sp in splits:

@@ -1,4 +1,4 @@
-"""Tokenizer adapters: turn any supported tokenizer or vocabulary into a :class:`Vocab` (id → token).
+"""Tokenizer adapters: turn any supported tokenizer or vocabulary into a :class:`~embedkit.text.vocabulary.Vocabulary` (id → token).
 
 Supported (detected automatically by :func:`as_vocab`, or named with ``kind=``):
 
@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 
 from embedkit.errors import EmbedkitError
+from embedkit.text.tokenizer import Tokenizer
+from embedkit.text.vocabulary import PADDING_TOKENS, SPECIAL_TOKENS, Vocabulary, mark_specials
 
 SUPPORTED_TYPES = (
     "list of tokens",
@@ -50,172 +52,10 @@ SUPPORTED_TYPES = (
 )
 KINDS = ("list", "dict", "word_index", "keras", "tokenizers", "transformers", "sklearn", "gensim")
 
-# Padding and mask tokens: their rows stay zero.
-PADDING_TOKENS = frozenset({"", "[PAD]", "<pad>", "<PAD>", "[MASK]", "<mask>"})
-# Other special tokens: never looked up in the vectors, filled by the OOV initialiser.
-SPECIAL_TOKENS = frozenset(
-    {"[UNK]", "<unk>", "<UNK>", "[CLS]", "[SEP]", "<s>", "</s>", "<OOV>", "[OOV]", "<oov>",
-     "<|endoftext|>", "<bos>", "<eos>"}
-)
-SCHEMES = ("wordpiece", "byte-level", "sentencepiece", "bpe")
 
-# The characters the legacy Keras Tokenizer filters out by default (they split words).
-_KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
-_WORD_RE = re.compile("[^\\s" + re.escape(_KERAS_FILTERS) + "]+")
-
-
-@dataclass
-class Vocab:
-    """A tokenizer's vocabulary as rows: ``tokens[i]`` is the token with id ``i``.
-
-    Attributes:
-        tokens: id → token as the tokenizer spells it (markers such as ``##`` or ``Ġ`` included).
-        kind: which adapter produced it (one of :data:`KINDS`).
-        padding_ids: rows that must stay zero (padding and mask tokens: ``''`` at id 0, ``[PAD]``, ``[MASK]``...).
-        special_ids: other special tokens (``[UNK]``, ``[CLS]``, ...): never looked up in the vectors.
-        scheme: subword marker scheme: ``wordpiece``, ``byte-level``, ``sentencepiece``, ``bpe`` or None.
-        prefix: continuation prefix of WordPiece-style pieces (``##``).
-        suffix: end-of-word suffix of some BPE models (``</w>``).
-        counts: per-id frequency when the tokenizer knows it (gensim, legacy Keras Tokenizer), else None.
-        encoder: optional function mapping a list of texts to lists of ids (for token coverage).
-
-    Example:
-        >>> v = as_vocab(["", "[UNK]", "##ing"])
-        >>> v.surface(2)
-        '##ing'
-    """
-
-    tokens: list[str]
-    kind: str
-    padding_ids: frozenset[int] = frozenset()
-    special_ids: frozenset[int] = frozenset()
-    scheme: str | None = None
-    prefix: str = ""
-    suffix: str = ""
-    counts: np.ndarray | None = None
-    encoder: Callable[[list[str]], list[list[int]]] | None = field(default=None, repr=False, compare=False)
-
-    def __len__(self) -> int:
-        return len(self.tokens)
-
-    def __post_init__(self) -> None:
-        if not self.tokens:
-            raise EmbedkitError("The vocabulary must contain at least one token. Received: an empty vocabulary")
-
-    def surface(self, i: int) -> str | None:
-        """The word token ``i`` spells once subword markers are removed (None: bytes that are not text)."""
-        tok = self.tokens[i]
-        if self.scheme is None:
-            return tok
-        if self.scheme == "byte-level":
-            return _decode_byte_level(tok)
-        if self.scheme == "sentencepiece":
-            if re.fullmatch(r"<0x[0-9A-Fa-f]{2}>", tok):
-                return None
-            return tok.replace("\u2581", " ").strip()
-        if self.prefix and tok.startswith(self.prefix) and len(tok) > len(self.prefix):
-            tok = tok[len(self.prefix):]
-        if self.suffix and tok.endswith(self.suffix) and len(tok) > len(self.suffix):
-            tok = tok[: -len(self.suffix)]
-        return tok
-
-    def is_continuation(self, i: int) -> bool:
-        """True for a piece that continues a word (``##ing``; a byte-level/SentencePiece piece with no marker)."""
-        tok = self.tokens[i]
-        if self.scheme in ("wordpiece", "bpe") and self.prefix:
-            return tok.startswith(self.prefix)
-        if self.scheme == "byte-level":
-            return not tok.startswith("\u0120")
-        if self.scheme == "sentencepiece":
-            return not tok.startswith("\u2581")
-        return False
-
-    def lookup_ids(self) -> list[int]:
-        """Ids of the rows looked up in the vectors (neither padding nor special)."""
-        skip = self.padding_ids | self.special_ids
-        return [i for i in range(len(self.tokens)) if i not in skip]
-
-    def count_ids(self, texts: Iterable[str]) -> tuple[np.ndarray, int]:
-        """Count how often each id occurs in ``texts``; returns (counts per id, tokens without an id)."""
-        texts = [texts] if isinstance(texts, str) else list(texts)
-        counts = np.zeros(len(self.tokens), dtype=np.int64)
-        encode = self.encoder or _word_encoder(self.tokens)
-        unknown = 0
-        n = len(self.tokens)
-        for ids in encode(texts):
-            arr = np.asarray(ids, dtype=np.int64)
-            ok = (arr >= 0) & (arr < n)
-            unknown += int((~ok).sum())
-            counts += np.bincount(arr[ok], minlength=n)
-        return counts, unknown
-
-    def to_dict(self) -> dict[str, Any]:
-        """Summary (no tokens) for reports."""
-        return {"kind": self.kind, "size": len(self.tokens), "padding_ids": sorted(self.padding_ids),
-                "special_ids": sorted(self.special_ids), "scheme": self.scheme}
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
-def simple_tokens(text: str, lower: bool = True) -> list[str]:
-    """Split ``text`` into words the way the legacy Keras ``Tokenizer`` does by default.
-
-    >>> simple_tokens("Hello, world! It's 3pm.")
-    ['hello', 'world', "it's", '3pm']
-    """
-    return _WORD_RE.findall(text.lower() if lower else text)
-
-
-def _word_encoder(tokens: Sequence[str]) -> Callable[[list[str]], list[list[int]]]:
-    t2i: dict[str, int] = {}
-    for i, t in enumerate(tokens):
-        t2i.setdefault(t, i)
-    lower = not any(t != t.lower() for t in tokens if t not in SPECIAL_TOKENS and t not in PADDING_TOKENS)
-    unk = next((t2i[t] for t in ("[UNK]", "<OOV>", "<unk>", "<UNK>", "[OOV]", "<oov>") if t in t2i), -1)
-
-    def encode(texts: list[str]) -> list[list[int]]:
-        return [[t2i.get(w, unk) for w in simple_tokens(t, lower)] for t in texts]
-
-    return encode
-
-
-_BYTE_DECODER: dict[str, int] | None = None
-
-
-def _byte_decoder() -> dict[str, int]:
-    """GPT-2 style byte-level alphabet: printable bytes stand for themselves, the others are shifted by 256."""
-    global _BYTE_DECODER
-    if _BYTE_DECODER is None:
-        keep = [*range(0x21, 0x7F), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
-        table = {chr(b): b for b in keep}
-        shift = 0
-        for b in range(256):
-            if b not in table.values():
-                table[chr(256 + shift)] = b
-                shift += 1
-        _BYTE_DECODER = table
-    return _BYTE_DECODER
-
-
-def _decode_byte_level(tok: str) -> str | None:
-    table = _byte_decoder()
-    try:
-        raw = bytes(table[c] for c in tok)
-        return raw.decode("utf-8").strip()
-    except (KeyError, UnicodeDecodeError):
-        return None
-
-
-def _mark_specials(tokens: Sequence[str], extra_special: Iterable[str] = (),
-                   extra_padding: Iterable[str] = ()) -> tuple[frozenset[int], frozenset[int]]:
-    special_set = SPECIAL_TOKENS | set(extra_special)
-    pad_set = set(extra_padding) | (PADDING_TOKENS - {""})
-    padding = {i for i, t in enumerate(tokens) if t in pad_set}
-    if tokens and tokens[0] == "":
-        padding.add(0)
-    special = {i for i, t in enumerate(tokens) if t in special_set and i not in padding}
-    return frozenset(padding), frozenset(special)
-
-
 def _contiguous(mapping: Mapping[Any, Any], start: int, what: str, limit: int | None = None) -> list[str]:
     """Tokens ordered by id, checking the ids are exactly ``start..start+n-1`` (vectorised: word_index dicts
     can hold hundreds of thousands of words). ``limit`` keeps only the first ``limit`` tokens."""
@@ -267,25 +107,25 @@ def _object_array(items: list[Any]) -> np.ndarray:
 
 # -- adapters -------------------------------------------------------------------------------------------------
 def from_list(tokens: Sequence[str], *, special_tokens: Iterable[str] = (),
-              padding_tokens: Iterable[str] = ()) -> Vocab:
+              padding_tokens: Iterable[str] = ()) -> Vocabulary:
     """A plain list: id ``i`` is ``tokens[i]``; ``''`` at 0 is padding, ``[UNK]``-like tokens are special."""
     toks = [str(t) for t in tokens]
     if not toks:
         raise EmbedkitError("The vocabulary must contain at least one token. Received: an empty list")
-    pad, spec = _mark_specials(toks, special_tokens, padding_tokens)
-    return Vocab(toks, "list", pad, spec)
+    pad, spec = mark_specials(toks, special_tokens, padding_tokens)
+    return Vocabulary(toks, "list", pad, spec)
 
 
 def from_dict(mapping: Mapping[str, int], *, special_tokens: Iterable[str] = (),
-              padding_tokens: Iterable[str] = ()) -> Vocab:
+              padding_tokens: Iterable[str] = ()) -> Vocabulary:
     """A token → id dict with ids ``0..n-1`` (e.g. scikit-learn's ``vocabulary_``)."""
     toks = _contiguous(mapping, 0, "dict vocabulary")
-    pad, spec = _mark_specials(toks, special_tokens, padding_tokens)
-    return Vocab(toks, "dict", pad, spec)
+    pad, spec = mark_specials(toks, special_tokens, padding_tokens)
+    return Vocabulary(toks, "dict", pad, spec)
 
 
 def from_word_index(word_index: Mapping[str, int], num_words: int | None = None, *, oov_token: str | None = None,
-                    word_counts: Mapping[str, int] | None = None) -> Vocab:
+                    word_counts: Mapping[str, int] | None = None) -> Vocabulary:
     """A Keras-style ``word_index`` (ids ``1..n``, row 0 = padding), cut at ``num_words`` like Keras does.
 
     The legacy ``Tokenizer`` keeps only ids below ``num_words``, so the matrix has
@@ -298,14 +138,14 @@ def from_word_index(word_index: Mapping[str, int], num_words: int | None = None,
         raise EmbedkitError(f"`num_words` must be an integer >= 2 (row 0 is padding). Received: num_words={num_words!r}")
     toks = [""] + _contiguous(word_index, 1, "word_index", None if num_words is None else num_words - 1)
     extra = [oov_token] if oov_token else []
-    pad, spec = _mark_specials(toks, extra)
+    pad, spec = mark_specials(toks, extra)
     counts = None
     if word_counts:
         counts = np.array([int(word_counts.get(t, 0)) for t in toks], dtype=np.int64)
-    return Vocab(toks, "word_index", pad, spec, counts=counts)
+    return Vocabulary(toks, "word_index", pad, spec, counts=counts)
 
 
-def from_keras(obj: Any) -> Vocab:
+def from_keras(obj: Any) -> Vocabulary:
     """A Keras ``TextVectorization`` / ``StringLookup`` layer or a legacy Keras ``Tokenizer``."""
     if hasattr(obj, "get_vocabulary"):
         try:
@@ -317,9 +157,9 @@ def from_keras(obj: Any) -> Vocab:
         if mask:
             pad_extra.append(mask)
         oov = getattr(obj, "oov_token", None) or getattr(getattr(obj, "_lookup_layer", None), "oov_token", None)
-        pad, spec = _mark_specials(toks, [oov] if oov else [], pad_extra)
+        pad, spec = mark_specials(toks, [oov] if oov else [], pad_extra)
         encoder = _keras_layer_encoder(obj) if type(obj).__name__ == "TextVectorization" else None
-        return Vocab(toks, "keras", pad, spec, encoder=encoder)
+        return Vocabulary(toks, "keras", pad, spec, encoder=encoder)
     if hasattr(obj, "word_index"):
         return from_word_index(dict(obj.word_index), getattr(obj, "num_words", None),
                                oov_token=getattr(obj, "oov_token", None),
@@ -372,7 +212,7 @@ def _hf_scheme(spec: dict[str, Any]) -> tuple[str | None, str, str]:
 
 
 def from_hf_tokenizer(tok: Any, *, kind: str = "tokenizers", pad_ids: Iterable[int] = (),
-                      special_ids: Iterable[int] = ()) -> Vocab:
+                      special_ids: Iterable[int] = ()) -> Vocabulary:
     """A Hugging Face ``tokenizers.Tokenizer`` (ids contiguous, added special tokens kept out of the lookup)."""
     n = tok.get_vocab_size(with_added_tokens=True)
     toks: list[str] = []
@@ -397,10 +237,10 @@ def from_hf_tokenizer(tok: Any, *, kind: str = "tokenizers", pad_ids: Iterable[i
     def encode(texts: list[str]) -> list[list[int]]:
         return [e.ids for e in tok.encode_batch(texts, add_special_tokens=False)]
 
-    return Vocab(toks, kind, frozenset(pads), frozenset(specials), scheme, prefix, suffix, encoder=encode)
+    return Vocabulary(toks, kind, frozenset(pads), frozenset(specials), scheme, prefix, suffix, encoder=encode)
 
 
-def from_transformers(tok: Any) -> Vocab:
+def from_transformers(tok: Any) -> Vocabulary:
     """A Hugging Face ``transformers`` tokenizer: fast ones through their backend ``tokenizers.Tokenizer``."""
     pad = [tok.pad_token_id] if getattr(tok, "pad_token_id", None) is not None else []
     mask = getattr(tok, "mask_token_id", None)
@@ -421,7 +261,7 @@ def from_transformers(tok: Any) -> Vocab:
             scheme, prefix = "sentencepiece", ""
         else:
             scheme, prefix = None, ""
-        v = Vocab(toks, "transformers", frozenset(pad), frozenset(set(specials) - set(pad)), scheme, prefix)
+        v = Vocabulary(toks, "transformers", frozenset(pad), frozenset(set(specials) - set(pad)), scheme, prefix)
 
     def encode(texts: list[str]) -> list[list[int]]:
         return list(tok(texts, add_special_tokens=False)["input_ids"])
@@ -430,7 +270,7 @@ def from_transformers(tok: Any) -> Vocab:
     return v
 
 
-def from_sklearn(vectorizer: Any) -> Vocab:
+def from_sklearn(vectorizer: Any) -> Vocabulary:
     """A fitted scikit-learn ``CountVectorizer`` / ``TfidfVectorizer``: row ``i`` is feature ``i``."""
     vocab = getattr(vectorizer, "vocabulary_", None)
     if vocab is None:
@@ -441,20 +281,22 @@ def from_sklearn(vectorizer: Any) -> Vocab:
     def encode(texts: list[str]) -> list[list[int]]:
         return [[vocab.get(w, -1) for w in analyzer(t)] for t in texts]
 
-    return Vocab(toks, "sklearn", frozenset(), frozenset(), encoder=encode)
+    return Vocabulary(toks, "sklearn", frozenset(), frozenset(), encoder=encode)
 
 
-def from_gensim_dictionary(dictionary: Any) -> Vocab:
+def from_gensim_dictionary(dictionary: Any) -> Vocabulary:
     """A ``gensim.corpora.Dictionary``; its collection frequencies (``cfs``) become the counts."""
     toks = _contiguous(dict(dictionary.token2id), 0, "Dictionary")
     cfs = getattr(dictionary, "cfs", None) or {}
     counts = np.array([int(cfs.get(i, 0)) for i in range(len(toks))], dtype=np.int64) if cfs else None
     lower = not any(t != t.lower() for t in toks)
 
-    def encode(texts: list[str]) -> list[list[int]]:
-        return [dictionary.doc2idx(simple_tokens(t, lower)) for t in texts]
+    tokenize = Tokenizer.preset("keras", lower)
 
-    return Vocab(toks, "gensim", frozenset(), frozenset(), counts=counts, encoder=encode)
+    def encode(texts: list[str]) -> list[list[int]]:
+        return [dictionary.doc2idx(tokenize(t)) for t in texts]
+
+    return Vocabulary(toks, "gensim", frozenset(), frozenset(), counts=counts, encoder=encode)
 
 
 def _typename(obj: Any) -> str:
@@ -464,7 +306,7 @@ def _typename(obj: Any) -> str:
 
 def detect_kind(obj: Any) -> str:
     """Which adapter handles ``obj`` (one of :data:`KINDS`); unknown types raise a one-line error."""
-    if isinstance(obj, Vocab):
+    if isinstance(obj, Vocabulary):
         return obj.kind
     if isinstance(obj, (list, tuple)) or (isinstance(obj, np.ndarray) and obj.ndim == 1):
         return "list"
@@ -498,14 +340,14 @@ def detect_kind(obj: Any) -> str:
 
 
 def as_vocab(obj: Any, kind: str | None = None, *, num_words: int | None = None,
-             special_tokens: Iterable[str] = (), padding_tokens: Iterable[str] = ()) -> Vocab:
-    """Adapt any supported tokenizer or vocabulary to a :class:`Vocab` (``kind`` forces an adapter).
+             special_tokens: Iterable[str] = (), padding_tokens: Iterable[str] = ()) -> Vocabulary:
+    """Adapt any supported tokenizer or vocabulary to a :class:`~embedkit.text.vocabulary.Vocabulary` (``kind`` forces an adapter).
 
     Example:
         >>> as_vocab({"a": 0, "b": 1}).kind
         'dict'
     """
-    if isinstance(obj, Vocab):
+    if isinstance(obj, Vocabulary):
         return obj
     if kind is None:
         kind = detect_kind(obj)
@@ -533,7 +375,7 @@ def as_vocab(obj: Any, kind: str | None = None, *, num_words: int | None = None,
     return from_gensim_dictionary(obj)
 
 
-def read_vocab_file(path: str | os.PathLike[str]) -> tuple[Vocab, np.ndarray | None]:
+def read_vocab_file(path: str | os.PathLike[str]) -> tuple[Vocabulary, np.ndarray | None]:
     """Read a vocabulary file: one token per line (optionally ``token<TAB or space>count``), or JSON.
 
     A JSON file holds a list of tokens or a token → id dict (a Keras ``word_index`` when ids start at 1).
@@ -574,7 +416,7 @@ def read_vocab_file(path: str | os.PathLike[str]) -> tuple[Vocab, np.ndarray | N
     return from_list(tokens), (np.array(counts, dtype=np.int64) if has_counts else None)
 
 
-def vocab_from_texts(texts: Iterable[str], *, max_tokens: int | None = None, lower: bool = True) -> tuple[Vocab, np.ndarray]:
+def vocab_from_texts(texts: Iterable[str], *, max_tokens: int | None = None, lower: bool = True) -> tuple[Vocabulary, np.ndarray]:
     """A frequency-ordered word vocabulary of ``texts`` (``''`` padding, ``[UNK]``, then words) and its counts.
 
     This is the layout ``TextVectorization`` produces after ``adapt``.
@@ -584,8 +426,9 @@ def vocab_from_texts(texts: Iterable[str], *, max_tokens: int | None = None, low
     (['', '[UNK]', 'a', 'b', 'c'], [0, 0, 3, 1, 1])
     """
     counter: Counter[str] = Counter()
+    tokenize = Tokenizer.preset("keras", lower)
     for t in texts:
-        counter.update(simple_tokens(t, lower))
+        counter.update(tokenize(t))
     if not counter:
         raise EmbedkitError("The texts must contain at least one word. Received: no words")
     words = [w for w, _ in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]

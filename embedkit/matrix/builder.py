@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from embedkit.errors import EmbedkitError
-from embedkit.matrix.adapters import Vocab, as_vocab
+from embedkit.matrix.adapters import as_vocab
+from embedkit.text.vocabulary import Vocabulary
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedkit.vectors.word_vectors import WordVectors
@@ -90,7 +91,7 @@ class EmbeddingMatrix:
     Attributes:
         matrix: float32 array (vocabulary size × dim).
         coverage: the :class:`CoverageReport`.
-        vocab: the adapted :class:`~embedkit.matrix.adapters.Vocab` (``vocab.tokens[i]`` is row ``i``).
+        vocab: the adapted :class:`~embedkit.text.vocabulary.Vocabulary` (``vocab.tokens[i]`` is row ``i``).
         sources: per row, how it was filled: a step of :data:`FALLBACKS`, ``initialised``, ``padding`` or ``special``.
 
     Example:
@@ -103,7 +104,7 @@ class EmbeddingMatrix:
 
     matrix: np.ndarray
     coverage: CoverageReport
-    vocab: Vocab
+    vocab: Vocabulary
     sources: list[str]
 
     @property
@@ -257,7 +258,7 @@ def vector_stats(wv: WordVectors) -> tuple[np.ndarray, np.ndarray]:
     return mean, std
 
 
-def _counts_per_id(vocab: Vocab, counts: Any) -> np.ndarray:
+def _counts_per_id(vocab: Vocabulary, counts: Any) -> np.ndarray:
     n = len(vocab)
     if isinstance(counts, Mapping):
         return np.array([int(counts.get(t, 0)) for t in vocab.tokens], dtype=np.int64)
@@ -420,7 +421,7 @@ def build_embedding_matrix(
     return EmbeddingMatrix(matrix, coverage, vocab, sources)
 
 
-def _report(vocab: Vocab, sources: list[str], lookup: list[int], rest: list[int], oov: str, dim: int,
+def _report(vocab: Vocabulary, sources: list[str], lookup: list[int], rest: list[int], oov: str, dim: int,
             counts: Any, texts: Iterable[str] | None, top_missing: int) -> CoverageReport:
     from collections import Counter
 

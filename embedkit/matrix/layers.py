@@ -17,7 +17,7 @@ from typing import Any
 
 from embedkit.errors import EmbedkitError
 from embedkit.matrix.builder import EmbeddingMatrix, build_embedding_matrix
-from embedkit.matrix.adapters import simple_tokens
+from embedkit.text.tokenizer import Tokenizer
 
 
 def pretrained_embedding(
@@ -93,8 +93,9 @@ def keras_word_index(
     counts: Counter[str] = Counter()
     if isinstance(texts, str):
         texts = [texts]
+    tokenize = Tokenizer.preset("keras", lower)
     for t in texts:
-        counts.update(simple_tokens(t, lower))
+        counts.update(tokenize(t))
     ranked = sorted(counts, key=lambda w: -counts[w])  # stable: ties keep first-seen order
     ranked = [w for w in ranked if w != oov_token]
     words = ([oov_token] if oov_token else []) + ranked

@@ -13,14 +13,13 @@ from embedkit.downstream.runner import (
     EMBEDDINGS,
     MODELS,
     EvalProgress,
-    Vocabulary,
     auto_maxlen,
     build_model,
     evaluate,
     parse_choices,
-    tokenize,
 )
 from embedkit.errors import EmbedkitError
+from embedkit.text.vocabulary import Vocabulary
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -40,12 +39,6 @@ def polar_dataset(n: int = 120, seed: int = 0) -> Dataset:
         texts.append(" ".join(words))
         labels.append(lab)
     return Dataset.from_lists("polar", texts, labels)
-
-
-def test_tokenize_splits_clitics_like_glove():
-    assert tokenize("Doesn't it's WON'T, well-made!") == ["does", "n't", "it", "'s", "wo", "n't", ",", "well-made", "!"]
-    assert tokenize("Café ÉTÉ 2014") == ["café", "été", "2014"]
-    assert tokenize("") == []
 
 
 def test_vocabulary_layout_and_encoding():

@@ -11,7 +11,8 @@ import pytest
 
 from embedkit.errors import EmbedkitError
 from embedkit.matrix.builder import build_embedding_matrix
-from embedkit.matrix.adapters import as_vocab, detect_kind, read_vocab_file, simple_tokens, vocab_from_texts
+from embedkit.matrix.adapters import as_vocab, detect_kind, read_vocab_file, vocab_from_texts
+from embedkit.text.tokenizer import Tokenizer
 
 os.environ.setdefault("USE_TF", "0")
 os.environ.setdefault("USE_TORCH", "0")
@@ -148,7 +149,7 @@ def test_sklearn_vectorizers(glove50, cls_name):
 def test_gensim_dictionary(glove50):
     from gensim.corpora import Dictionary
 
-    docs = [simple_tokens(t) for t in TEXTS] + [["zzqxv", "zzqxv", "zzqxv"]]
+    docs = [Tokenizer.preset("keras")(t) for t in TEXTS] + [["zzqxv", "zzqxv", "zzqxv"]]
     d = Dictionary(docs)
     em = build_embedding_matrix(d, glove50, oov="zeros")
     assert em.vocab.kind == "gensim" and em.matrix.shape == (len(d), 50)
