@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "WordVectors": "embedkit.vectors.word_vectors",
     "load_vectors": "embedkit.vectors.loading",
+    "open_vectors": "embedkit.vectors.vector_set",
     "EmbedkitError": "embedkit.errors",
     "FormatError": "embedkit.errors",
     "UnknownWordError": "embedkit.errors",

@@ -29,7 +29,6 @@ import numpy as np
 from embedkit.errors import EmbedkitError
 from embedkit.vectors.word_vectors import WordVectors
 
-METHODS = ("3cosadd", "3cosmul")
 NAMED_PAIRS = {"ws353": "wordsim353.tsv", "wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
 _BLOCK = 256  # vocabulary rows per pruning block
 _HEAD = 8192  # the most frequent rows, scored exactly for every question to get a first threshold
@@ -197,8 +196,9 @@ def evaluate_analogies(
         evaluate_analogies(load_vectors("glove-6b-50d")).accuracy
         0.6...
     """
-    if method not in METHODS:
-        raise EmbedkitError(f"`method` must be one of {', '.join(METHODS)}. Received: method={method!r}")
+    from embedkit.search.queries import analogy_method
+
+    method = analogy_method(method)
     if not isinstance(wv, WordVectors):
         wv = WordVectors.from_gensim(wv)
     restrict = _check_restrict(restrict_vocab, len(wv))

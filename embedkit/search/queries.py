@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from embedkit.errors import EmbedkitError, UnknownWordError, check_positive_int
+from embedkit.registry import Registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedkit.search.vector_index import VectorIndex
     from embedkit.vectors.word_vectors import WordVectors
 
 Query = Union[str, np.ndarray]
-METHODS = ("add", "mul")
 _COSMUL_EPS = 1e-6  # gensim's denominator guard
 
 
@@ -429,10 +429,13 @@ def similarities(wv: WordVectors, pairs: Iterable[tuple[str, str]], *, missing: 
     return out
 
 
-def _check_method(method: str) -> str:
-    if method not in METHODS:
-        raise EmbedkitError(f"`method` must be 'add' (3CosAdd) or 'mul' (3CosMul). Received: method={method!r}")
-    return method
+def analogy_method(method: str) -> str:
+    """The canonical name (``3cosadd`` / ``3cosmul``) of an analogy method; ``add`` / ``mul`` are aliases.
+
+    >>> analogy_method("mul"), analogy_method("3cosadd")
+    ('3cosmul', '3cosadd')
+    """
+    return ANALOGY_METHODS.canonical(method)
 
 
 def analogy(
@@ -458,7 +461,7 @@ def analogy(
         >>> analogy(wv, "man", "king", "woman", k=1, method="mul").answers[0].word
         'queen'
     """
-    fn = most_similar if _check_method(method) == "add" else most_similar_cosmul
+    fn = ANALOGY_METHODS.get(method)
     answers = fn(wv, [b, c], [a], k=k, restrict_vocab=restrict_vocab, index=index)
     return AnalogyResult(a, b, c, method, answers)
 
@@ -485,7 +488,7 @@ def analogies(
         >>> analogies(wv, [("man", "king", "woman")])
         [['queen']]
     """
-    _check_method(method)
+    method = analogy_method(method)
     _check_setup(wv, k, index, restrict_vocab)
     if not questions:
         return []
@@ -493,15 +496,15 @@ def analogies(
     limit = len(wv) if restrict_vocab is None else min(restrict_vocab, len(wv))
     approx = index is not None and index.kind != "exact"
     units = None if approx else np.asarray(_unit_matrix(wv, index)[:limit])
-    if method == "mul" and not approx:  # keep the (limit x batch) score matrices to ~100 MB
+    if method == "3cosmul" and not approx:  # keep the (limit x batch) score matrices to ~100 MB
         batch_size = max(1, min(batch_size, 8_000_000 // max(limit, 1)))
     out: list[list[str]] = []
     for s in range(0, len(rows), batch_size):
         chunk = rows[s : s + batch_size]
         va, vb, vc = (_unit_rows_for(wv, chunk[:, j].tolist(), index) for j in range(3))
         excl = [set(r.tolist()) for r in chunk]
-        if method == "add" or approx:
-            if method == "mul":  # approximate index: re-score 3CosAdd candidates with 3CosMul
+        if method == "3cosadd" or approx:
+            if method == "3cosmul":  # approximate index: re-score 3CosAdd candidates with 3CosMul
                 for qi in range(len(chunk)):
                     a, b, c = (wv.keys[int(i)] for i in chunk[qi])
                     res = most_similar_cosmul(wv, [b, c], [a], k, restrict_vocab=restrict_vocab, index=index)
@@ -540,3 +543,9 @@ def doesnt_match(wv: WordVectors, words: Sequence[str]) -> DoesntMatchResult:
     sims = u @ mean
     order = np.argsort(-sims, kind="stable")
     return DoesntMatchResult(words, words[int(order[-1])], {words[int(i)]: float(sims[i]) for i in order})
+
+
+ANALOGY_METHODS: Registry[Any] = Registry(
+    "method", {"3cosadd": most_similar, "3cosmul": most_similar_cosmul}, aliases={"add": "3cosadd", "mul": "3cosmul"}
+)
+"""Analogy methods by name: 3CosAdd (gensim's ``most_similar``) and 3CosMul (``most_similar_cosmul``)."""

@@ -16,6 +16,8 @@ from embedkit.vectors.word_vectors import WordVectors
 
 _EXPORTS = {
     "load_vectors": "embedkit.vectors.loading",
+    "open_vectors": "embedkit.vectors.vector_set",
+    "VectorSet": "embedkit.vectors.vector_set",
     "read_vectors": "embedkit.vectors.formats",
     "write_vectors": "embedkit.vectors.formats",
     "describe": "embedkit.vectors.info",

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from embedkit.cli.base import command
+from embedkit.cli.options import AnalogyMethodOpt
 
 
 def _load(vectors: Optional[str]):  # type: ignore[no-untyped-def]
@@ -24,17 +25,19 @@ def evaluate(
     analogies: Annotated[Optional[str], typer.Option("--analogies", help="questions-words style file (default: gensim's questions-words.txt; 'none' to skip).")] = None,
     pairs: Annotated[str, typer.Option("--pairs", help="Comma-separated: ws353, simlex999 or 'w1 w2 score' files ('none' to skip).")] = "ws353,simlex999",
     restrict_vocab: Annotated[int, typer.Option("--restrict-vocab", help="Only the first N words count (gensim's default 300000).")] = 300000,
-    method: Annotated[str, typer.Option("--method", help="3cosadd | 3cosmul")] = "3cosadd",
+    method: AnalogyMethodOpt = "3cosadd",
     case_sensitive: Annotated[bool, typer.Option("--case-sensitive", help="Do not upper-case words before lookup.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="NDJSON: one object per section, total and pairs file.")] = False,
 ) -> None:
     """Analogy accuracy (per section, semantic vs syntactic, OOV counted) and similarity correlations."""
-    from embedkit.evaluate.intrinsic import METHODS, evaluate_analogies, evaluate_word_pairs
+    from embedkit.evaluate.intrinsic import evaluate_analogies, evaluate_word_pairs
+    from embedkit.search.queries import ANALOGY_METHODS
 
     if restrict_vocab <= 0:
         raise typer.BadParameter(f"must be a positive integer. Received: {restrict_vocab}", param_hint="--restrict-vocab")
-    if method not in METHODS:
-        raise typer.BadParameter(f"must be one of {', '.join(METHODS)}. Received: {method!r}", param_hint="--method")
+    if method not in ANALOGY_METHODS:
+        raise typer.BadParameter(f"must be one of {', '.join(ANALOGY_METHODS)} (or add, mul). Received: {method!r}",
+                                 param_hint="--method")
     pair_specs = [p.strip() for p in pairs.split(",") if p.strip() and p.strip().lower() != "none"]
     skip_analogies = analogies is not None and analogies.lower() == "none"
     if skip_analogies and not pair_specs:

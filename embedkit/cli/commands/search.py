@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from embedkit.cli.base import app, command, handle_errors
+from embedkit.cli.options import AnalogyMethodOpt
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedkit.search.vector_index import VectorIndex
@@ -258,7 +259,7 @@ def analogy_cmd(
     b: Annotated[str, typer.Argument(help="B")],
     c: Annotated[str, typer.Argument(help="C (... as C is to ?)")],
     k: KOpt = 5,
-    method: Annotated[str, typer.Option("--method", help="add (3CosAdd) or mul (3CosMul).")] = "add",
+    method: AnalogyMethodOpt = "add",
     vectors: VectorsOpt = None,
     exact: ExactOpt = False,
     approx: ApproxOpt = False,
@@ -267,9 +268,11 @@ def analogy_cmd(
 ) -> None:
     """A is to B as C is to ? (e.g. `embedkit analogy man king woman` -> queen)."""
     _check_k(k, restrict_vocab)
-    if method not in ("add", "mul"):
-        raise typer.BadParameter(f"must be add or mul. Received: {method!r}", param_hint="--method")
-    from embedkit.search.queries import analogy, word_ids
+    from embedkit.search.queries import ANALOGY_METHODS, analogy, word_ids
+
+    if method not in ANALOGY_METHODS:
+        raise typer.BadParameter(f"must be one of {', '.join(ANALOGY_METHODS)} (or add, mul). Received: {method!r}",
+                                 param_hint="--method")
 
     _check_mode(exact, approx)
     wv, path = _open(vectors)
@@ -279,7 +282,7 @@ def analogy_cmd(
     if as_json:
         _emit_rows(res.rows())
     else:
-        label = "cosine" if method == "add" else "3CosMul"
+        label = "cosine" if ANALOGY_METHODS.canonical(method) == "3cosadd" else "3CosMul"
         _table(f"{a} : {b} :: {c} : ?", ["#", "word", label],
                [[str(n.rank), n.word, f"{n.score:.4f}"] for n in res.answers])
 
