@@ -9,8 +9,36 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
+
+
+class OneLineErrorsGroup(TyperGroup):
+    """The root command group: a usage error is one ``Error: ...`` line on stderr and exit code 2, with no
+    usage block; other click errors keep their exit codes and are one line too."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.Abort as e:
+            if isinstance(e.__cause__, EOFError):
+                typer.echo("Error: Unexpected end of input. Received: a truncated file or stream", err=True)
+            else:
+                typer.echo("Interrupted.", err=True)
+            sys.exit(1)
+        except typer.TyperException as e:  # click's errors (typer vendors click): usage errors exit 2
+            message = e.format_message() if hasattr(e, "format_message") else str(e)
+            if type(e).__name__ == "NoArgsIsHelpError":  # bare `embedkit`: the help text, as before
+                typer.echo(message, err=True)
+            else:
+                typer.echo(f"Error: {' '.join(message.split())}", err=True)
+            sys.exit(getattr(e, "exit_code", 2))
+        sys.exit(rv if isinstance(rv, int) else 0)
+
 
 app = typer.Typer(
+    cls=OneLineErrorsGroup,
     name="embedkit",
     no_args_is_help=True,
     add_completion=False,
