@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from embedkit.train.trainer import CBOWConfig
+from embedkit.train.config import CBOWConfig
 from embedkit.train.corpus import Tokenizer
 from embedkit.errors import EmbedkitError, check_positive_int
 from embedkit.vectors.word_vectors import WordVectors
