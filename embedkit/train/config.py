@@ -60,4 +60,5 @@ class CBOWConfig:
         return self
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict (saved in ``training.json`` and in checkpoints)."""
         return dataclasses.asdict(self)

@@ -16,13 +16,12 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embedkit.errors import EmbedkitError, check_input_file
-from embedkit.text.tokenizer import DEFAULT_PATTERN, Tokenizer  # noqa: F401  (re-exported)
+from embedkit.text.tokenizer import Tokenizer
 from embedkit.text.vocabulary import Vocabulary
 
 MAX_SENTENCE_LEN = 10000  # as gensim: longer lines are cut into pieces of this many tokens

@@ -72,6 +72,8 @@ class TrainingMonitor:
         if not self.reporter.active:
             return
         lo, hi = self.bounds[self.chunk], self.bounds[self.chunk + 1]
+        # Keras fit names the last step of a call (steps_per_execution) even past the end of the data.
+        batch = min(batch, self.batches - 1)
         kept_done = self.epoch * self.kept_words + lo + (hi - lo) * (batch + 1) / self.batches
         rate_kept = (kept_done - self.words_start) / max(time.perf_counter() - self.t_start, 1e-9)
         self.reporter.update(

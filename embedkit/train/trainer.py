@@ -40,10 +40,11 @@ import numpy as np
 from embedkit.errors import EmbedkitError
 from embedkit.files.atomic import atomic_write_text
 from embedkit.progress import ProgressArg
+from embedkit.text.tokenizer import Tokenizer
 from embedkit.train.batches import BatchMaker, chunk_bounds
 from embedkit.train.checkpoints import Checkpoint
 from embedkit.train.config import CBOWConfig
-from embedkit.train.corpus import EncodedCorpus, Tokenizer, encode_corpus
+from embedkit.train.corpus import EncodedCorpus, encode_corpus
 from embedkit.train.monitor import TrainingMonitor
 from embedkit.vectors.word_vectors import WordVectors
 

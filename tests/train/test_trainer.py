@@ -314,3 +314,20 @@ def test_empty_and_rare_corpora(tmp_path):
         train_cbow([tmp_path / "missing.txt"], CBOWConfig())
     with pytest.raises(EmbedkitError, match="directory"):
         train_cbow([tmp_path], CBOWConfig())
+
+
+def test_progress_events_report_the_run_and_one_message_per_epoch():
+    from embedkit.progress import ProgressEvent
+
+    sents = [[f"w{(i * j) % 17}" for j in range(12)] for i in range(300)]
+    seen = []
+    train_cbow(sents, CBOWConfig(vector_size=8, min_count=1, epochs=3, chunk_tokens=1000, seed=2), progress=seen.append)
+    assert all(isinstance(e, ProgressEvent) and e.task == "train" for e in seen)
+    assert seen[0].stage == "start" and seen[-1].stage == "end" and "error" not in seen[-1].fields
+    fractions = [e["fraction"] for e in seen]
+    assert fractions == sorted(fractions) and 0.99 < fractions[-1] <= 1.0 + 1e-9
+    assert [e.completed for e in seen] == fractions
+    messages = [e.message for e in seen if e.message]
+    assert [m.split(":")[0] for m in messages] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    updates = [e for e in seen if e.stage == "update"]
+    assert {"epoch", "epochs", "fraction", "words_per_sec", "loss", "eta_seconds"} <= set(updates[0].fields)
