@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from embedkit.train.trainer import CBOWConfig
+from embedkit.train.config import CBOWConfig
 from embedkit.train.compare import compare_gensim
 
 DEFAULT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "corpora" / "mixed-en.txt.gz"

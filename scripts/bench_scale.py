@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from embedkit.train.strategies import free_local_ports
+from embedkit.train.cluster import free_local_ports
 
 
 def _cmd(args: argparse.Namespace, out: Path, extra: list[str]) -> list[str]:

@@ -70,13 +70,21 @@ class OptionGroup:
         self.params = params
         self.build = build
 
-    def apply(self, fn: F, *, exclude: tuple[str, ...] = (), defaults: dict[str, Any] | None = None) -> F:
-        """``fn`` with this group's options added (minus ``exclude``); ``fn`` gets ``name=build(...)``."""
+    def apply(self, fn: F, *, exclude: tuple[str, ...] = (), defaults: dict[str, Any] | None = None,
+              after: str | None = None) -> F:
+        """``fn`` with this group's options added (minus ``exclude``); ``fn`` gets ``name=build(...)``.
+
+        The options come last in ``--help``, or right after ``fn``'s parameter ``after`` (the parameters that
+        follow it must then be keyword-only: put a ``*`` before them).
+        """
         sig = inspect.signature(fn, eval_str=True)
         mine = [p.replace(default=(defaults or {}).get(p.name, p.default)) for p in self.params
                 if p.name not in exclude]
         own = [p for p in sig.parameters.values() if p.name != self.name]
-        names = {p.name for p in mine}
+        if after is not None:
+            at = [p.name for p in own].index(after) + 1
+            own, mine = own[:at], [*mine, *own[at:]]
+        names = {p.name for p in self.params if p.name not in exclude}
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -4,7 +4,7 @@ settings, then score both the same way (speed, memory, analogies, WS353, SimLex-
 Each trainer runs in its own fresh process, so its peak RSS is its own.
 
 Example:
-    from embedkit.train.trainer import CBOWConfig
+    from embedkit.train.config import CBOWConfig
     rows = compare_gensim(["corpus.txt"], CBOWConfig(epochs=1)).rows
     [r.trainer for r in rows]
     ['embedkit', 'gensim']
@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from embedkit.train.trainer import CBOWConfig
-from embedkit.train.corpus import Tokenizer
 from embedkit.errors import EmbedkitError, check_positive_int
+from embedkit.text.tokenizer import Tokenizer
+from embedkit.train.config import CBOWConfig
 from embedkit.vectors.word_vectors import WordVectors
 
 

@@ -1,4 +1,4 @@
-"""Corpora for training: a tokenizer shared with the gensim check, streamed reading, and the vocabulary.
+"""Corpora for training: a tokenizer shared with the gensim check, streamed reading, shards, and the encoded corpus.
 
 A corpus is one or more text files (plain, ``.gz``, ``.bz2`` or ``.xz``), one sentence or paragraph per line,
 or any iterable of token lists. It is read once, streaming, into a compact int32 array of word ids
@@ -11,17 +11,18 @@ or any iterable of token lists. It is read once, streaming, into a compact int32
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from embedkit.errors import EmbedkitError, check_input_file
-from embedkit.text.tokenizer import DEFAULT_PATTERN, Tokenizer  # noqa: F401  (re-exported)
+from embedkit.text.tokenizer import Tokenizer
+from embedkit.text.vocabulary import Vocabulary
 
 MAX_SENTENCE_LEN = 10000  # as gensim: longer lines are cut into pieces of this many tokens
 
@@ -55,7 +56,8 @@ def iter_sentences(
         yield piece
 
 
-def _is_paths(source: object) -> bool:
+def is_paths(source: object) -> bool:
+    """True when ``source`` is a list or tuple of file paths (not an iterable of token lists)."""
     return isinstance(source, (list, tuple)) and all(isinstance(s, (str, os.PathLike)) for s in source)
 
 
@@ -100,7 +102,7 @@ def plan_shards(source: object, count: int) -> list[Shard]:
     >>> [s.files for s in plan_shards([], 2)]
     [None, None]
     """
-    if not _is_paths(source) or len(source) < count:  # type: ignore[arg-type]
+    if not is_paths(source) or len(source) < count:  # type: ignore[arg-type]
         return [Shard(i, count) for i in range(count)]
     sizes = [max(n, 0) for n in file_sizes(source)]  # type: ignore[arg-type]  # unreadable: reported when read
     load = [0] * count
@@ -122,7 +124,7 @@ def iter_owned_sentences(
     """``(owned, tokens)`` for the sentences of ``source``; lines ``shard`` does not own are not tokenized
     (nor yielded) unless ``all_lines``. Pieces of a long line belong to the line's owner."""
     tokenizer = tokenizer or Tokenizer()
-    if _is_paths(source):
+    if is_paths(source):
         per_file: Iterable[tuple[int, Iterable[Any]]] = ((f, iter_lines([p])) for f, p in enumerate(source))  # type: ignore[arg-type]
         tokenize = True
     else:
@@ -146,46 +148,36 @@ def iter_owned_sentences(
                     yield owned, piece
 
 
-@dataclass
-class Vocabulary:
-    """Words kept for training (most frequent first) with their corpus counts."""
+@dataclass(frozen=True)
+class CorpusStats:
+    """Facts about the whole corpus that its vocabulary does not hold.
 
-    words: list[str]
-    counts: np.ndarray  # int64, descending
+    >>> CorpusStats(total_raw_words=10, min_count=2, dropped_words=3).to_dict()["dropped_words"]
+    3
+    """
+
     total_raw_words: int  # all tokens in the corpus, before min_count
     min_count: int
     dropped_words: int = 0  # types below min_count / beyond max_vocab_size
-    index: dict[str, int] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        if not self.index:
-            self.index = {w: i for i, w in enumerate(self.words)}
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-    def keep_probabilities(self, sample: float) -> np.ndarray:
-        """word2vec / gensim subsampling: P(keep w) = (sqrt(f/(s·T)) + 1)·(s·T)/f, capped at 1.
-
-        ``T`` is the number of retained words (as gensim), ``f`` the word's count; ``sample=0`` keeps all.
-        """
-        if sample <= 0:
-            return np.ones(len(self), dtype=np.float64)
-        retain_total = float(self.counts.sum())
-        threshold = sample * retain_total
-        c = self.counts.astype(np.float64)
-        p = (np.sqrt(c / threshold) + 1.0) * (threshold / c)
-        return np.minimum(p, 1.0)
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
 
 @dataclass
 class EncodedCorpus:
-    """A corpus as word ids: ``ids`` (int32, all sentences back to back) and ``sentence_ends`` (exclusive)."""
+    """A corpus as word ids: ``ids`` (int32, all sentences back to back) and ``sentence_ends`` (exclusive).
+
+    ``vocab`` holds the words kept for training, most frequent first, with their corpus ``counts``
+    (``vocab.words[i]`` is word ``i``); ``stats`` the corpus-level figures (raw tokens, ``min_count``, words
+    dropped).
+    """
 
     vocab: Vocabulary
     ids: np.ndarray
     sentence_ends: np.ndarray
     digest: str  # sha256 of the token stream (before min_count), identifies the corpus + tokenizer
+    stats: CorpusStats
 
     @property
     def n_tokens(self) -> int:
@@ -274,14 +266,21 @@ def encode_corpus(
     ids = mapped[kept_mask]
     new_lengths = np.bincount(sent_of_token[kept_mask], minlength=len(lengths))
     ends = np.cumsum(new_lengths[new_lengths > 0])
-    vocab = Vocabulary(
-        words=[tmp_words[i] for i in order_kept.tolist()],
-        counts=counts[order_kept],
-        total_raw_words=n_tokens,
-        min_count=min_count,
-        dropped_words=int(counts.size - order_kept.size),
-    )
-    return EncodedCorpus(vocab=vocab, ids=ids, sentence_ends=ends.astype(np.int64), digest=h.hexdigest())
+    vocab = corpus_vocabulary([tmp_words[i] for i in order_kept.tolist()], counts[order_kept])
+    stats = CorpusStats(total_raw_words=n_tokens, min_count=min_count,
+                        dropped_words=int(counts.size - order_kept.size))
+    return EncodedCorpus(vocab=vocab, ids=ids, sentence_ends=ends.astype(np.int64), digest=h.hexdigest(),
+                         stats=stats)
+
+
+def corpus_vocabulary(words: list[str], counts: np.ndarray) -> Vocabulary:
+    """The :class:`~embedkit.text.vocabulary.Vocabulary` of a training corpus: ``words`` (most frequent first)
+    with their int64 ``counts``; no padding or special rows.
+
+    >>> corpus_vocabulary(["a", "b"], np.array([3, 1])).index["b"]
+    1
+    """
+    return Vocabulary(list(words), kind="corpus", counts=np.asarray(counts, dtype=np.int64))
 
 
 def _add_counts(counts: np.ndarray, ids: Any, n_types: int) -> np.ndarray:
@@ -297,12 +296,15 @@ def encode_with_vocabulary(
     vocab: Vocabulary,
     *,
     digest: str,
+    stats: CorpusStats | None = None,
     tokenizer: Tokenizer | None = None,
     shard: Shard | None = None,
 ) -> EncodedCorpus:
     """Encode the lines ``shard`` owns with a vocabulary built elsewhere (a distributed run's chief).
 
     Only owned lines are tokenized; words outside ``vocab`` are dropped, as in :func:`encode_corpus`.
+    ``stats`` are the whole corpus's figures as the chief counted them; without them, what the vocabulary
+    alone tells (its counts' total, its rarest count, no dropped words).
 
     >>> v = encode_corpus([["a", "b", "a"], ["b", "c"]], min_count=1).vocab
     >>> encode_with_vocabulary([["c", "a"], ["a", "x"]], v, digest="", shard=Shard(1, 2)).ids.tolist()
@@ -316,5 +318,8 @@ def encode_with_vocabulary(
         ids.extend(i for i in map(index.get, toks) if i is not None)
         if len(ids) > before:
             ends.append(len(ids))
+    if stats is None:
+        counts = np.asarray(vocab.counts)
+        stats = CorpusStats(total_raw_words=int(counts.sum()), min_count=int(counts.min()))
     return EncodedCorpus(vocab=vocab, ids=np.asarray(ids, dtype=np.int32),
-                         sentence_ends=np.asarray(ends, dtype=np.int64), digest=digest)
+                         sentence_ends=np.asarray(ends, dtype=np.int64), digest=digest, stats=stats)

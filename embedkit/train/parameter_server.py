@@ -7,13 +7,15 @@ TensorFlow's parameter-server training:
 - ``worker`` tasks run the training steps; they read rows from the shards and add their updates back,
   asynchronously (as gensim's threads do on one machine: no lock, no averaging);
 - the ``chief`` reads the corpus, builds the vocabulary and the batches (the trainer's own
-  :meth:`~embedkit.train.trainer._Trainer.make_chunk`) and schedules groups of batches onto the workers with a
+  :meth:`~embedkit.train.batches.BatchMaker.make_chunk`) and schedules groups of batches onto the workers with a
   ``ClusterCoordinator``; it alone writes checkpoints and vectors.
 
 Every process runs the same ``embedkit train-cbow --strategy parameter-server`` command; ``ps`` and ``worker``
 processes serve until they are stopped (:func:`serve`). The step is the same function the Keras model's
-``train_step`` uses (:func:`embedkit.train.model.cbow_batch_update`), applied to the sharded variables.
-Keras 3's ``fit`` has no parameter-server path, so this loop is a ``ClusterCoordinator`` loop instead.
+``train_step`` uses (:func:`embedkit.train.update.cbow_batch_update`), applied to the sharded variables.
+Keras 3's ``fit`` has no parameter-server path, so this loop is a ``ClusterCoordinator`` loop instead. The
+trainer and its checkpoints see the sharded tables through :class:`embedkit.train.tables.Tables`, as they see
+the Keras model.
 
 Example:
     # every process, with its own TF_CONFIG (chief, worker and ps tasks):
@@ -22,14 +24,15 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from embedkit.train.strategies import ClusterInfo, lost_peer
+from embedkit.errors import EmbedkitError
+from embedkit.train.cluster import ClusterInfo, lost_peer, parse_tf_config
+from embedkit.train.tables import CBOWTables
 
 BATCHES_PER_CALL = 16  # batches in one scheduled function (one round trip to a worker)
 
@@ -44,6 +47,24 @@ def serve(info: ClusterInfo) -> None:
         protocol="grpc", start=True,
     )
     server.join()
+
+
+def context_from_tf_config(*, tf_config: str | None = None, collective_timeout: float = 120.0) -> ParameterServerContext:
+    """The ``parameter-server`` entry of :data:`embedkit.train.strategies.STRATEGIES`: the chief's context, from
+    ``TF_CONFIG`` (``tf_config``, else the environment). ``collective_timeout`` does not apply (no collectives).
+
+    Raises:
+        EmbedkitError: a bad ``TF_CONFIG``, or this process is a ``ps`` / ``worker`` task (it must :func:`serve`).
+    """
+    info = parse_tf_config(tf_config, strategy="parameter-server")
+    if info.task_type != "chief":
+        raise EmbedkitError(
+            f"This process is a {info.task_type!r} task: it serves (embedkit.train.parameter_server.serve) instead of "
+            f"training. Received: TF_CONFIG task {info.task_type!r} {info.task_index}"
+        )
+    if tf_config is not None:
+        os.environ["TF_CONFIG"] = tf_config
+    return make_parameter_server_context(info)
 
 
 def make_parameter_server_context(info: ClusterInfo) -> ParameterServerContext:
@@ -90,9 +111,6 @@ class ParameterServerContext:
                 "table_shards": self._shards}
 
     # -- the trainer's hooks (same names as DistributedContext) ---------------------------------------------
-    def scope(self) -> Any:
-        return contextlib.nullcontext()  # build_model enters the strategy's scope itself
-
     def encode_shard(self, corpus: Any, *, tokenizer: Any = None, min_count: int = 5,
                      max_vocab_size: int | None = None) -> Any:
         from embedkit.train.corpus import encode_corpus
@@ -105,15 +123,13 @@ class ParameterServerContext:
     def align_bounds(self, bounds: list[int], sentence_ends: np.ndarray) -> list[int]:
         return bounds
 
-    def prepare(self, model: Any) -> None:
-        pass
-
     def build_model(self, vocab_size: int, dim: int, window: int, negative: int, *, cbow_mean: bool = True,
-                    seed: int = 1, **_: Any) -> ShardedCBOW:
-        """Both tables as variables sharded over the ps tasks, initialised as the Keras model does."""
+                    seed: int = 1, initial_alpha: float = 0.025) -> ShardedCBOW:
+        """Both tables as variables sharded over the ps tasks, initialised as the Keras model does
+        (``initial_alpha`` is unused: each batch brings its learning rate)."""
         import tensorflow as tf
 
-        from embedkit.train.model import initial_input_vectors
+        from embedkit.train.update import initial_input_vectors
 
         init_in = initial_input_vectors(vocab_size, dim, seed)
         with self.strategy.scope():
@@ -124,8 +140,9 @@ class ParameterServerContext:
                         for name, var in (("input", w_in), ("output", w_out)) for v in _shards(var)]
         return ShardedCBOW(w_in, w_out, steps, dim=dim, window=window, cbow_mean=cbow_mean)
 
-    def fit_chunk(self, model: ShardedCBOW, batches: tuple[np.ndarray, ...], callback: Any = None) -> float:
-        """Schedule a chunk's batches in groups onto the workers and wait for all of them."""
+    def fit_chunk(self, model: ShardedCBOW, batches: tuple[np.ndarray, ...], monitor: Any = None) -> float:
+        """Schedule a chunk's batches in groups onto the workers and wait for all of them; each group's loss goes
+        to ``monitor.batch_end`` (a :class:`~embedkit.train.monitor.TrainingMonitor`)."""
         import tensorflow as tf
 
         step = self._step_fn(model)
@@ -139,8 +156,8 @@ class ParameterServerContext:
             loss = 0.0
             for lo, r in results:
                 loss = float(r.fetch())
-                if callback is not None:
-                    callback.on_train_batch_end(min(lo + BATCHES_PER_CALL, n) - 1, {"loss": loss})
+                if monitor is not None:
+                    monitor.batch_end(min(lo + BATCHES_PER_CALL, n) - 1, loss)
         except (tf.errors.OpError, RuntimeError) as e:
             raise lost_peer(e) from None
         return loss
@@ -154,22 +171,33 @@ class ParameterServerContext:
 
 
 class ShardedCBOW:
-    """The CBOW tables as sharded variables, with the attributes the trainer's checkpoints use."""
+    """The CBOW tables as variables sharded over the ps tasks, and the step a worker runs on them.
+
+    Implements :class:`embedkit.train.tables.Tables`: checkpoints and the final vectors read and write the
+    tables whole, shard by shard.
+    """
 
     def __init__(self, w_in: Any, w_out: Any, steps: Any, *, dim: int, window: int, cbow_mean: bool) -> None:
-        self.input_embeddings = _Layer(w_in)
-        self.output_embeddings = _Layer(w_out)
-        self.step_counter = steps
+        self.w_in, self.w_out, self.step_counter = w_in, w_out, steps
         self.dim, self.window, self.cbow_mean = dim, window, cbow_mean
-        self.seed = 0
+
+    def get_tables(self) -> CBOWTables:
+        """Both tables, their shards concatenated, and the step count."""
+        return CBOWTables(_read_whole(self.w_in), _read_whole(self.w_out), int(self.step_counter.numpy()))
+
+    def set_tables(self, input: np.ndarray, output: np.ndarray, step: int) -> None:
+        """Write both tables shard by shard, and the step count."""
+        _assign_whole(self.w_in, input)
+        _assign_whole(self.w_out, output)
+        self.step_counter.assign(int(step))
 
     def train_group(self, span: Any, in_window: Any, target: Any, neg: Any, alpha: Any) -> Any:
         """Batch steps one after the other on a worker (the group's leading axis); returns the last loss."""
         import tensorflow as tf
 
-        from embedkit.train.model import cbow_batch_update
+        from embedkit.train.update import cbow_batch_update
 
-        w_in, w_out = self.input_embeddings.embeddings.var, self.output_embeddings.embeddings.var
+        w_in, w_out = self.w_in, self.w_out
 
         # Not ShardedVariable.sparse_read: in TF 2.21 it returns the rows grouped by shard, not in the order
         # of the ids asked for (measured: ids [0, 6, 3] over shards of 4 + 3 rows give rows 0, 3, 6).
@@ -191,28 +219,19 @@ class ShardedCBOW:
         return loss
 
 
-class _Layer:
-    def __init__(self, var: Any) -> None:
-        self.embeddings = _Table(var)
+def _read_whole(var: Any) -> np.ndarray:
+    """A sharded variable's rows, all shards in order."""
+    import tensorflow as tf
+
+    return tf.concat([v.read_value() for v in _shards(var)], axis=0).numpy()
 
 
-class _Table:
-    """A sharded variable read and written whole (checkpoints, the final vectors)."""
-
-    def __init__(self, var: Any) -> None:
-        self.var = var
-
-    def numpy(self) -> np.ndarray:
-        import tensorflow as tf
-
-        return tf.concat([v.read_value() for v in _shards(self.var)], axis=0).numpy()
-
-    def assign(self, value: np.ndarray) -> None:
-        lo = 0
-        for v in _shards(self.var):
-            n = int(v.shape[0])
-            v.assign(value[lo : lo + n])
-            lo += n
+def _assign_whole(var: Any, value: np.ndarray) -> None:
+    lo = 0
+    for v in _shards(var):
+        n = int(v.shape[0])
+        v.assign(value[lo : lo + n])
+        lo += n
 
 
 def _shards(var: Any) -> list[Any]:

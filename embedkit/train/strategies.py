@@ -25,13 +25,15 @@ Two deviations from the single-process trainer, both forced by TensorFlow and me
   Keras 3.15's ``fit`` under a strategy reduces the first data batch across replicas before building
   (``_maybe_symbolic_build``), which fails for a ``(span, context, target, alpha)`` tuple.
 
+The cluster itself (``TF_CONFIG``, :class:`~embedkit.train.cluster.ClusterInfo`) is described in
+:mod:`embedkit.train.cluster`; strategies are looked up by name in :data:`STRATEGIES`.
+
 Example:
     >>> ctx = make_context("default")
     >>> ctx is None
     True
-    >>> parse_tf_config('{"cluster": {"worker": ["127.0.0.1:2222", "127.0.0.1:2223"]}, '
-    ...                 '"task": {"type": "worker", "index": 1}}').is_chief
-    False
+    >>> STRATEGIES.names()
+    ['default', 'mirrored', 'multi-worker', 'parameter-server']
 """
 
 from __future__ import annotations
@@ -40,126 +42,16 @@ import contextlib
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from embedkit.errors import EmbedkitError
+from embedkit.registry import Registry
+from embedkit.train.cluster import ClusterInfo, lost_peer, parse_tf_config
 
-STRATEGIES = ("default", "mirrored", "multi-worker", "parameter-server")
 DEFAULT_COLLECTIVE_TIMEOUT = 120.0  # seconds a step's collective may wait for a peer before failing
-
-
-def free_local_ports(n: int) -> list[int]:
-    """``n`` distinct free TCP ports on 127.0.0.1, for a local multi-worker ``TF_CONFIG`` (tests, benchmarks).
-
-    >>> len(set(free_local_ports(2)))
-    2
-    """
-    import socket
-
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-# -- TF_CONFIG -------------------------------------------------------------------------------------------------
-@dataclass
-class ClusterInfo:
-    """The cluster described by ``TF_CONFIG`` and this process's place in it."""
-
-    cluster: dict[str, list[str]]
-    task_type: str
-    task_index: int
-
-    @property
-    def num_workers(self) -> int:
-        """Training processes (chief + workers)."""
-        return len(self.cluster.get("chief", [])) + len(self.cluster.get("worker", []))
-
-    @property
-    def worker_index(self) -> int:
-        """This process's rank among the training processes (the chief is 0)."""
-        if self.task_type == "chief":
-            return 0
-        return len(self.cluster.get("chief", [])) + self.task_index if self.task_type == "worker" else -1
-
-    @property
-    def is_chief(self) -> bool:
-        """The process that writes checkpoints and vectors: ``chief``, else worker 0."""
-        if "chief" in self.cluster:
-            return self.task_type == "chief"
-        return self.task_type == "worker" and self.task_index == 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"num_workers": self.num_workers, "is_chief": self.is_chief}
-
-
-def parse_tf_config(text: str | None = None, *, strategy: str = "multi-worker") -> ClusterInfo:
-    """Parse and validate ``TF_CONFIG`` (``text``, else the environment variable) for ``strategy``.
-
-    Raises a one-line :class:`EmbedkitError` naming what is wrong.
-
-    >>> parse_tf_config('{"cluster": {"worker": ["h:1"]}, "task": {"type": "worker", "index": 0}}').num_workers
-    1
-    """
-    if text is None:
-        text = os.environ.get("TF_CONFIG")
-    if not text:
-        raise EmbedkitError(f"--strategy {strategy} needs the TF_CONFIG environment variable. Received: none")
-    try:
-        cfg = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise EmbedkitError(f"TF_CONFIG must be JSON. Received: {text[:60]!r} ({e.msg})") from None
-    if not isinstance(cfg, dict) or not isinstance(cfg.get("cluster"), dict):
-        raise EmbedkitError(f"TF_CONFIG must have a \"cluster\" object. Received: {text[:60]!r}")
-    cluster: dict[str, list[str]] = {}
-    allowed = {"chief", "worker", "ps", "evaluator"}
-    for role, addrs in cfg["cluster"].items():
-        if role not in allowed:
-            raise EmbedkitError(f"TF_CONFIG cluster roles must be among {sorted(allowed)}. Received: {role!r}")
-        if not isinstance(addrs, list) or not addrs or not all(isinstance(a, str) for a in addrs):
-            raise EmbedkitError(f"TF_CONFIG cluster[{role!r}] must be a non-empty list of \"host:port\". Received: {addrs!r}")
-        for a in addrs:
-            host, _, port = a.rpartition(":")
-            if not host or not port.isdigit() or not 0 < int(port) < 65536:
-                raise EmbedkitError(f"TF_CONFIG addresses must be \"host:port\". Received: {a!r} in {role!r}")
-        cluster[role] = list(addrs)
-    if len(cluster.get("chief", [])) > 1:
-        raise EmbedkitError(f"TF_CONFIG may list at most one chief. Received: {len(cluster['chief'])}")
-    flat = [a for addrs in cluster.values() for a in addrs]
-    dup = sorted({a for a in flat if flat.count(a) > 1})
-    if dup:
-        raise EmbedkitError(f"TF_CONFIG addresses must be distinct. Received: {dup[0]!r} more than once")
-    task = cfg.get("task")
-    if not isinstance(task, dict) or "type" not in task or "index" not in task:
-        raise EmbedkitError(f"TF_CONFIG must have a \"task\" with \"type\" and \"index\". Received: task={task!r}")
-    ttype, tindex = task["type"], task["index"]
-    if ttype not in cluster:
-        raise EmbedkitError(f"TF_CONFIG task type must be one of the cluster roles {sorted(cluster)}. Received: {ttype!r}")
-    if isinstance(tindex, bool) or not isinstance(tindex, int) or not 0 <= tindex < len(cluster[ttype]):
-        raise EmbedkitError(
-            f"TF_CONFIG task index must be in 0..{len(cluster[ttype]) - 1} for {ttype!r}. Received: index={tindex!r}"
-        )
-    info = ClusterInfo(cluster, ttype, tindex)
-    if strategy == "multi-worker":
-        if "ps" in cluster:
-            raise EmbedkitError("TF_CONFIG for --strategy multi-worker must not list \"ps\" tasks. Received: "
-                                f"{len(cluster['ps'])} ps (use --strategy parameter-server)")
-        if "worker" not in cluster:
-            raise EmbedkitError(f"TF_CONFIG for --strategy multi-worker needs \"worker\" tasks. Received: {sorted(cluster)}")
-    elif strategy == "parameter-server":
-        missing = [r for r in ("chief", "worker", "ps") if r not in cluster]
-        if missing:
-            raise EmbedkitError(f"TF_CONFIG for --strategy parameter-server needs chief, worker and ps tasks. "
-                                f"Received: no {', '.join(missing)}")
-    return info
 
 
 # -- the distributed context -------------------------------------------------------------------------------
@@ -271,7 +163,7 @@ class DistributedContext:
         only its own files or lines (:func:`embedkit.train.corpus.plan_shards`). A chief that fails (empty
         corpus, unreadable file) sends its one-line error, so every worker stops with it.
         """
-        from embedkit.train.corpus import Vocabulary, encode_corpus, encode_with_vocabulary, plan_shards
+        from embedkit.train.corpus import CorpusStats, corpus_vocabulary, encode_corpus, encode_with_vocabulary, plan_shards
 
         if self.num_workers == 1:
             return encode_corpus(corpus, tokenizer=tokenizer, min_count=min_count, max_vocab_size=max_vocab_size)
@@ -286,8 +178,7 @@ class DistributedContext:
                 raise
             v = enc.vocab
             self.broadcast_bytes(json.dumps({
-                "words": v.words, "counts": v.counts.tolist(), "total_raw_words": v.total_raw_words,
-                "min_count": v.min_count, "dropped_words": v.dropped_words, "digest": enc.digest,
+                "words": v.words, "counts": v.counts.tolist(), **enc.stats.to_dict(), "digest": enc.digest,
                 "fingerprint": fingerprint,
             }).encode("utf-8", "surrogatepass"))
             return enc
@@ -299,10 +190,11 @@ class DistributedContext:
                 "All workers must read the same corpus files. Received: files whose names or sizes differ from "
                 f"the chief's on worker {self.worker_index}"
             )
-        vocab = Vocabulary(words=msg["words"], counts=np.asarray(msg["counts"], dtype=np.int64),
-                           total_raw_words=int(msg["total_raw_words"]), min_count=int(msg["min_count"]),
-                           dropped_words=int(msg["dropped_words"]))
-        return encode_with_vocabulary(corpus, vocab, digest=msg["digest"], tokenizer=tokenizer, shard=shard)
+        vocab = corpus_vocabulary(msg["words"], np.asarray(msg["counts"], dtype=np.int64))
+        stats = CorpusStats(total_raw_words=int(msg["total_raw_words"]), min_count=int(msg["min_count"]),
+                            dropped_words=int(msg["dropped_words"]))
+        return encode_with_vocabulary(corpus, vocab, digest=msg["digest"], stats=stats, tokenizer=tokenizer,
+                                      shard=shard)
 
     def shard_encoded(self, enc: Any) -> Any:
         """This worker's lines (every ``num_workers``-th) of a corpus every worker already holds encoded."""
@@ -313,7 +205,8 @@ class DistributedContext:
         lengths = np.diff(enc.sentence_ends, prepend=0)
         mine = np.arange(lengths.size) % self.num_workers == self.worker_index
         return EncodedCorpus(vocab=enc.vocab, ids=enc.ids[np.repeat(mine, lengths)],
-                             sentence_ends=np.cumsum(lengths[mine]).astype(np.int64), digest=enc.digest)
+                             sentence_ends=np.cumsum(lengths[mine]).astype(np.int64), digest=enc.digest,
+                             stats=enc.stats)
 
     def align_bounds(self, bounds: list[int], sentence_ends: np.ndarray) -> list[int]:
         """Chunk bounds with the same number of chunks on every worker (the largest any worker has)."""
@@ -326,12 +219,20 @@ class DistributedContext:
         return [0] + sorted(min(max(c, 0), total) for c in inner) + [total]
 
     # -- training -----------------------------------------------------------------------------------------
-    def prepare(self, model: Any) -> None:
-        """Give each worker its own negative-sampling stream (same seed, offset by worker)."""
-        model.seed = int(model.seed) + 1_000_003 * self.worker_index
+    def build_model(self, vocab_size: int, dim: int, window: int, negative: int, *, cbow_mean: bool = True,
+                    seed: int = 1, initial_alpha: float = 0.025) -> Any:
+        """The Keras CBOW model with its tables (and optimizer) mirrored on every replica; XLA as
+        :attr:`jit_compile` says."""
+        from embedkit.train.model import build_cbow_model
 
-    def fit_chunk(self, model: Any, batches: tuple[np.ndarray, ...], callback: Any = None) -> float:
-        """Train ``model`` on one chunk's batches (as ``_Trainer.make_chunk`` makes them) on every replica.
+        with self.scope():
+            return build_cbow_model(vocab_size, dim, window, negative, cbow_mean=cbow_mean, seed=seed,
+                                    initial_alpha=initial_alpha, jit_compile=self.jit_compile)
+
+    def fit_chunk(self, model: Any, batches: tuple[np.ndarray, ...], monitor: Any = None) -> float:
+        """Train ``model`` on one chunk's batches (as :meth:`embedkit.train.batches.BatchMaker.make_chunk` makes
+        them) on every replica; each call's loss goes to ``monitor.batch_end`` (a
+        :class:`~embedkit.train.monitor.TrainingMonitor`).
 
         All workers run the same number of steps: a worker with fewer batches repeats its last one with
         learning rate 0 (SGD then changes nothing). Returns the last step's loss on this worker.
@@ -356,8 +257,8 @@ class DistributedContext:
                 todo = min(k, steps - done)
                 loss = float(run(arrays, tf.constant(done), tf.constant(todo)))
                 done += todo
-                if callback is not None:
-                    callback.on_train_batch_end(min(done * lr, n) - 1, {"loss": loss})
+                if monitor is not None:
+                    monitor.batch_end(min(done * lr, n) - 1, loss)
         except tf.errors.OpError as e:
             raise lost_peer(e) from None
         return loss
@@ -401,23 +302,51 @@ class DistributedContext:
         return run
 
 
-def lost_peer(e: Exception) -> EmbedkitError:
-    first = (getattr(e, "message", None) or str(e)).strip().splitlines()
-    detail = first[0][:160] if first else type(e).__name__
-    return EmbedkitError(
-        "A worker was lost or stopped answering during distributed training: restart every worker with --resume "
-        f"and the same --checkpoint-dir. Received: {type(e).__name__}: {detail}"
-    )
-
-
 def _source_fingerprint(corpus: Any) -> str | None:
     """Names and sizes of the corpus files (None for in-memory corpora): cheap to compare across workers."""
-    from embedkit.train.corpus import _is_paths, file_sizes
+    from embedkit.train.corpus import file_sizes, is_paths
 
-    if not corpus or not _is_paths(corpus):
+    if not corpus or not is_paths(corpus):
         return None
     parts = [f"{os.path.basename(os.fspath(c))}:{n}" for c, n in zip(corpus, file_sizes(corpus))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _no_context(*, tf_config: str | None, collective_timeout: float) -> None:
+    """``default``: no distribution."""
+    return None
+
+
+def _mirrored_context(*, tf_config: str | None, collective_timeout: float) -> DistributedContext:
+    """``mirrored``: ``MirroredStrategy`` over this machine's GPUs (its CPU when there is none)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    return DistributedContext("mirrored", tf.distribute.MirroredStrategy(), collective_timeout=collective_timeout)
+
+
+def _multi_worker_context(*, tf_config: str | None, collective_timeout: float) -> DistributedContext:
+    """``multi-worker``: ``MultiWorkerMirroredStrategy`` over the workers of ``TF_CONFIG``."""
+    info = parse_tf_config(tf_config, strategy="multi-worker")
+    if tf_config is not None:
+        os.environ["TF_CONFIG"] = tf_config
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    opts = tf.distribute.experimental.CommunicationOptions(timeout_seconds=collective_timeout)
+    with contextlib.redirect_stdout(None):
+        strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=opts)
+    return DistributedContext("multi-worker", strategy, worker_index=info.worker_index, num_workers=info.num_workers,
+                              is_chief=info.is_chief, collective_timeout=collective_timeout, cluster=info)
+
+
+STRATEGIES: Registry[Any] = Registry("strategy", {
+    "default": _no_context,
+    "mirrored": _mirrored_context,
+    "multi-worker": _multi_worker_context,
+    "parameter-server": "embedkit.train.parameter_server:context_from_tf_config",
+})
+"""Strategy name -> factory ``(tf_config=..., collective_timeout=...) -> context`` (None for ``default``)."""
 
 
 def make_context(
@@ -425,49 +354,21 @@ def make_context(
     *,
     collective_timeout: float | None = None,
     tf_config: str | None = None,
-) -> DistributedContext | None:
+) -> Any:
     """Create the ``tf.distribute`` strategy called ``name`` (see :data:`STRATEGIES`); None for ``default``.
 
     Must run before any other TensorFlow work in the process (TensorFlow fixes the cluster at start-up).
     ``collective_timeout`` (seconds; default 120) bounds how long a training step waits for a peer, so a lost
-    worker ends the run with an error instead of a hang.
+    worker ends the run with an error instead of a hang. Returns a :class:`DistributedContext`, or for
+    ``parameter-server`` a :class:`embedkit.train.parameter_server.ParameterServerContext`.
 
     >>> make_context("default") is None
     True
     """
-    if name not in STRATEGIES:
-        raise EmbedkitError(f"`strategy` must be one of {', '.join(STRATEGIES)}. Received: strategy={name!r}")
+    factory = STRATEGIES.get(name)
     if collective_timeout is not None and not collective_timeout > 0:
         raise EmbedkitError(f"`collective_timeout` must be a positive number. Received: {collective_timeout!r}")
-    timeout = float(collective_timeout or DEFAULT_COLLECTIVE_TIMEOUT)
-    if name == "default":
-        return None
-    if name == "parameter-server":
-        info = parse_tf_config(tf_config, strategy=name)
-        if info.task_type != "chief":
-            raise EmbedkitError(
-                f"This process is a {info.task_type!r} task: it serves (embedkit.train.parameter_server.serve) instead of "
-                f"training. Received: TF_CONFIG task {info.task_type!r} {info.task_index}"
-            )
-        if tf_config is not None:
-            os.environ["TF_CONFIG"] = tf_config
-        from embedkit.train.parameter_server import make_parameter_server_context
-
-        return make_parameter_server_context(info)  # type: ignore[return-value]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
-
-    if name == "mirrored":
-        strategy = tf.distribute.MirroredStrategy()
-        return DistributedContext(name, strategy, collective_timeout=timeout)
-    info = parse_tf_config(tf_config, strategy=name)
-    if tf_config is not None:
-        os.environ["TF_CONFIG"] = tf_config
-    opts = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout)
-    with contextlib.redirect_stdout(None):
-        strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=opts)
-    return DistributedContext(name, strategy, worker_index=info.worker_index, num_workers=info.num_workers,
-                              is_chief=info.is_chief, collective_timeout=timeout, cluster=info)
+    return factory(tf_config=tf_config, collective_timeout=float(collective_timeout or DEFAULT_COLLECTIVE_TIMEOUT))
 
 
 def describe_devices() -> dict[str, Any]:

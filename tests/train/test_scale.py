@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from embedkit.cli import app
-from embedkit.train.strategies import free_local_ports, make_context, parse_tf_config
+from embedkit.train.cluster import free_local_ports, parse_tf_config
+from embedkit.train.strategies import make_context
 from embedkit.errors import EmbedkitError
 
 runner = CliRunner()
@@ -375,7 +376,7 @@ import os, sys, numpy as np, tensorflow as tf
 from gensim.test.utils import datapath
 from embedkit.train.trainer import CBOWConfig, train_cbow
 from embedkit.train.corpus import Tokenizer, iter_sentences
-from embedkit.train.strategies import ClusterInfo, free_local_ports
+from embedkit.train.cluster import ClusterInfo, free_local_ports
 from embedkit.train.parameter_server import make_parameter_server_context
 p = free_local_ports(4)
 cluster = {"chief": [f"127.0.0.1:{p[0]}"], "worker": [f"127.0.0.1:{p[1]}"], "ps": [f"127.0.0.1:{p[2]}", f"127.0.0.1:{p[3]}"]}

@@ -117,3 +117,24 @@ def test_token_pattern_option_changes_tokens(corpus_file, home):
     assert stats["tokenizer"] == {"pattern": "[a-z]+", "lowercase": True}
     r = runner.invoke(app, ["train-cbow", str(corpus_file), "-o", "x", "--token-pattern", "[a-"])
     assert r.exit_code == 1 and "`pattern` must be a valid regular expression" in r.stderr
+
+
+def test_a_log_gets_one_line_per_epoch(corpus_file, tmp_path):
+    r = runner.invoke(app, ["train-cbow", str(corpus_file), "-o", str(tmp_path / "v"), "--dim", "8", "--epochs", "2",
+                            "--min-count", "1"])
+    assert r.exit_code == 0, r.output
+    epochs = [line for line in r.stderr.splitlines() if line.startswith("epoch ")]
+    assert [line.split(":")[0] for line in epochs] == ["epoch 1/2", "epoch 2/2"] and "loss" in epochs[0]
+
+
+def test_both_commands_take_the_shared_cbow_options():
+    import click
+    import typer.main
+
+    cmd = typer.main.get_command(app)
+    ctx = click.Context(cmd)
+    opts = {name: {p.name for p in cmd.get_command(ctx, name).params} for name in ("train-cbow", "compare-gensim")}
+    shared = {"dim", "window", "negative", "min_count", "sample", "epochs", "alpha", "min_alpha", "batch_size", "seed",
+              "threads", "token_pattern", "lowercase"}
+    assert shared <= opts["train-cbow"] and shared <= opts["compare-gensim"]
+    assert {"max_vocab_size", "cbow_mean"} <= opts["train-cbow"] - opts["compare-gensim"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedkit.train.trainer import CBOWConfig, _chunk_bounds, noise_distribution, train_cbow
+from embedkit.train.batches import BatchMaker, chunk_bounds, keep_probabilities, noise_distribution
+from embedkit.train.trainer import CBOWConfig, train_cbow
 from embedkit.corpora.synthetic import SyntheticCorpus
 from embedkit.train.corpus import Tokenizer, encode_corpus
 from embedkit.errors import EmbedkitError
@@ -59,7 +60,7 @@ def test_vocabulary_matches_gensim_order_and_counts(synthetic):
     }
     assert np.all(np.diff(enc.vocab.counts) <= 0)
     # subsampling keep probabilities equal gensim's (it stores them as sample_int / 2**32)
-    p = enc.vocab.keep_probabilities(1e-3)
+    p = keep_probabilities(enc.vocab.counts, 1e-3)
     gp = np.array([g.wv.get_vecattr(w, "sample_int") for w in enc.vocab.words]) / 2**32
     np.testing.assert_allclose(p, gp, atol=1e-6)
 
@@ -73,17 +74,15 @@ def test_noise_distribution_is_exact_unigram_power():
 
 
 def test_dynamic_window_and_sentence_boundaries():
-    from embedkit.train.trainer import TrainingStats, _Trainer
-
     sents = [[f"w{i:02d}" for i in range(40)] for _ in range(200)]
     enc = encode_corpus(sents, min_count=1)
     W, B = 4, 128  # several segments per batch
     cfg = CBOWConfig(window=W, sample=0, min_count=1, batch_size=B).validate()
-    tr = _Trainer(enc, cfg, TrainingStats({}, None, "", [], 0, 0, 0), None, 60, None)
+    tr = BatchMaker(enc, cfg)
     (span, window, tgt, neg, alpha), n = tr.make_chunk(0, 0)
     assert neg.shape == tgt.shape + (cfg.negative,)
     assert n == enc.n_tokens  # sample=0 keeps every word
-    from embedkit.train.trainer import segment_length
+    from embedkit.train.batches import segment_length
 
     S = segment_length(B)
     G = B // S
@@ -121,7 +120,7 @@ def test_dynamic_window_and_sentence_boundaries():
 
 
 def test_negatives_redrawn_once_when_equal_to_target():
-    from embedkit.train.trainer import draw_negatives
+    from embedkit.train.batches import draw_negatives
 
     noise = noise_distribution(np.array([6, 1, 1]), 1.0)  # word 0 is 75% of the noise (exponent 1)
     rng = np.random.default_rng(0)
@@ -208,8 +207,8 @@ def test_input_vectors_start_in_gensims_range():
 def test_grouped_calls_train_what_fit_trains(monkeypatch):
     """Long runs unroll several batch steps per compiled call; the vectors equal Keras fit's, batch by batch
     (the last group padded with empty batches)."""
-    import embedkit.train.trainer as cbow_mod
-    from embedkit.train.trainer import group_batches
+    import embedkit.train.steppers as steppers_mod
+    from embedkit.train.batches import group_batches
 
     rng = np.random.default_rng(2)
     sents = [[f"t{k}_{w}" for w in rng.integers(0, 30, size=12)] for k in rng.integers(0, 4, size=500)]
@@ -222,8 +221,8 @@ def test_grouped_calls_train_what_fit_trains(monkeypatch):
         calls.append(batches[0].shape[0] % group)
         return group_batches(batches, group, pad_id)
 
-    monkeypatch.setattr(cbow_mod, "batches_per_call", lambda n: 4)
-    monkeypatch.setattr(cbow_mod, "group_batches", grouped)
+    monkeypatch.setattr(steppers_mod, "batches_per_call", lambda n: 4)
+    monkeypatch.setattr(steppers_mod, "group_batches", grouped)
     fast = train_cbow(enc, cfg)
     assert len(calls) >= 4 and any(calls)  # every chunk went through groups; some were padded
     np.testing.assert_allclose(fast.wv.vectors, plain.wv.vectors, rtol=1e-4, atol=1e-5)
@@ -232,7 +231,7 @@ def test_grouped_calls_train_what_fit_trains(monkeypatch):
 
 def test_chunk_bounds_at_sentence_ends():
     ends = np.array([3, 10, 12, 30, 31])
-    b = _chunk_bounds(ends, 8)
+    b = chunk_bounds(ends, 8)
     assert b[0] == 0 and b[-1] == 31
     assert set(b[1:-1]) <= set(ends.tolist())
 
@@ -315,3 +314,20 @@ def test_empty_and_rare_corpora(tmp_path):
         train_cbow([tmp_path / "missing.txt"], CBOWConfig())
     with pytest.raises(EmbedkitError, match="directory"):
         train_cbow([tmp_path], CBOWConfig())
+
+
+def test_progress_events_report_the_run_and_one_message_per_epoch():
+    from embedkit.progress import ProgressEvent
+
+    sents = [[f"w{(i * j) % 17}" for j in range(12)] for i in range(300)]
+    seen = []
+    train_cbow(sents, CBOWConfig(vector_size=8, min_count=1, epochs=3, chunk_tokens=1000, seed=2), progress=seen.append)
+    assert all(isinstance(e, ProgressEvent) and e.task == "train" for e in seen)
+    assert seen[0].stage == "start" and seen[-1].stage == "end" and "error" not in seen[-1].fields
+    fractions = [e["fraction"] for e in seen]
+    assert fractions == sorted(fractions) and 0.99 < fractions[-1] <= 1.0 + 1e-9
+    assert [e.completed for e in seen] == fractions
+    messages = [e.message for e in seen if e.message]
+    assert [m.split(":")[0] for m in messages] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    updates = [e for e in seen if e.stage == "update"]
+    assert {"epoch", "epochs", "fraction", "words_per_sec", "loss", "eta_seconds"} <= set(updates[0].fields)

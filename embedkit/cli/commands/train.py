@@ -1,15 +1,25 @@
-"""CLI: ``train-cbow`` and ``compare-gensim``."""
+"""CLI: ``train-cbow`` and ``compare-gensim``.
+
+Both take the same CBOW hyper-parameters and tokenizer options, declared once in :data:`CBOW_OPTIONS`; a
+command receives them built as one :class:`CBOWOptions`. TensorFlow is imported only when training starts.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
 from embedkit.cli.base import command
+from embedkit.cli.options import OptionGroup, option, usage_error
+from embedkit.cli.output import RichProgress, note
+from embedkit.errors import check_positive_int
+from embedkit.progress import ProgressEvent
 from embedkit.text.tokenizer import DEFAULT_PATTERN, Tokenizer
+from embedkit.train.config import CBOWConfig
 
 Corpus = Annotated[
     Optional[list[str]],
@@ -33,19 +43,52 @@ TokenPattern = Annotated[str, typer.Option("--token-pattern", help="Regular expr
 Lowercase = Annotated[bool, typer.Option("--lowercase/--no-lowercase", help="Lowercase text before tokenizing.")]
 
 
-def _config(**kw: Any) -> Any:
-    from embedkit.train.trainer import CBOWConfig
-    from embedkit.errors import check_positive_int
+@dataclass
+class CBOWOptions:
+    """The CBOW hyper-parameters and the tokenizer a command was given."""
 
-    check_positive_int("dim", kw["vector_size"])  # named as the user typed it
-    return CBOWConfig(**kw).validate()
+    config: CBOWConfig
+    tokenizer: Tokenizer
+
+
+def _cbow_options(
+    *, dim: int = 100, window: int = 5, negative: int = 5, min_count: int = 5, sample: float = 1e-3,
+    epochs: int = 5, alpha: float = 0.025, min_alpha: float = 0.0001, batch_size: int = 1024, seed: int = 1,
+    threads: int | None = None, max_vocab_size: int | None = None, cbow_mean: bool = True,
+    token_pattern: str = DEFAULT_PATTERN, lowercase: bool = True,
+) -> CBOWOptions:
+    check_positive_int("dim", dim)  # named as the user typed it
+    config = CBOWConfig(vector_size=dim, window=window, negative=negative, min_count=min_count, sample=sample,
+                        epochs=epochs, alpha=alpha, min_alpha=min_alpha, batch_size=batch_size, seed=seed,
+                        threads=threads, max_vocab_size=max_vocab_size, cbow_mean=cbow_mean).validate()
+    return CBOWOptions(config, Tokenizer(token_pattern, lowercase))
+
+
+CBOW_OPTIONS = OptionGroup("cbow", [
+    option("dim", Dim, 100),
+    option("window", Window, 5),
+    option("negative", Negative, 5),
+    option("min_count", MinCount, 5),
+    option("sample", Sample, 1e-3),
+    option("epochs", Epochs, 5),
+    option("alpha", Alpha, 0.025),
+    option("min_alpha", MinAlpha, 0.0001),
+    option("batch_size", BatchSize, 1024),
+    option("seed", Seed, 1),
+    option("threads", Threads, None),
+    option("max_vocab_size", MaxVocab, None),
+    option("cbow_mean", CbowMean, True),
+    option("token_pattern", TokenPattern, DEFAULT_PATTERN),
+    option("lowercase", Lowercase, True),
+], _cbow_options)
+"""The options of ``train-cbow`` (all) and ``compare-gensim`` (all but ``--max-vocab-size`` and ``--cbow-mean``)."""
 
 
 def _corpus_files(corpus: list[str] | None) -> list[Path]:
     from embedkit.corpora import default_corpus, resolve_corpus
 
     if not corpus:
-        typer.echo("No corpus given: using the embedded default corpus (gensim's bundled texts).", err=True)
+        note("No corpus given: using the embedded default corpus (gensim's bundled texts).")
         return default_corpus()
     files: list[Path] = []
     for c in corpus:
@@ -53,25 +96,16 @@ def _corpus_files(corpus: list[str] | None) -> list[Path]:
     return files
 
 
-@command("train-cbow")
+def _train_status(event: ProgressEvent) -> str:
+    """The status text of the training bar."""
+    return f"epoch {event['epoch']}/{event['epochs']}  {event['words_per_sec']:>9,.0f} words/s  loss {event['loss']:.4f}"
+
+
 def train_cbow_cmd(
     corpus: Corpus = None,
     output: Annotated[str, typer.Option("-o", "--output", help="Set name in EMBEDKIT_HOME, or a directory path.")] = "cbow",
-    dim: Dim = 100,
-    window: Window = 5,
-    negative: Negative = 5,
-    min_count: MinCount = 5,
-    sample: Sample = 1e-3,
-    epochs: Epochs = 5,
-    alpha: Alpha = 0.025,
-    min_alpha: MinAlpha = 0.0001,
-    batch_size: BatchSize = 1024,
-    seed: Seed = 1,
-    threads: Threads = None,
-    max_vocab_size: MaxVocab = None,
-    cbow_mean: CbowMean = True,
-    token_pattern: TokenPattern = DEFAULT_PATTERN,
-    lowercase: Lowercase = True,
+    *,
+    cbow: CBOWOptions,
     checkpoint_dir: Annotated[Optional[Path], typer.Option("--checkpoint-dir", help="Keep a resumable checkpoint here.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --checkpoint-dir.")] = False,
     checkpoint_every: Annotated[float, typer.Option("--checkpoint-every", help="Seconds between checkpoints.")] = 60.0,
@@ -84,38 +118,44 @@ def train_cbow_cmd(
         "--collective-timeout", help="Seconds a distributed step waits for a lost worker before failing.")] = None,
 ) -> None:
     """Train CBOW word2vec in Keras (TensorFlow) and save the vectors; they become the default set."""
-    cfg = _config(vector_size=dim, window=window, negative=negative, min_count=min_count, sample=sample,
-                  epochs=epochs, alpha=alpha, min_alpha=min_alpha, batch_size=batch_size, seed=seed,
-                  threads=threads, max_vocab_size=max_vocab_size, cbow_mean=cbow_mean)
+    cfg = cbow.config
     from embedkit.vectors.home import check_set_name, is_set_name, set_default, vectors_dir
 
     is_name = is_set_name(output) and not Path(output).exists() and "/" not in output
     target = vectors_dir() / check_set_name(output) if is_name else Path(output)
     if resume and checkpoint_dir is None:
-        raise typer.BadParameter("needs --checkpoint-dir. Received: --resume alone", param_hint="--resume")
+        raise usage_error("needs --checkpoint-dir. Received: --resume alone", "--resume")
     from embedkit.train.strategies import STRATEGIES, make_context
 
     if strategy not in STRATEGIES:
-        raise typer.BadParameter(f"must be one of {', '.join(STRATEGIES)}. Received: {strategy!r}", param_hint="--strategy")
+        raise usage_error(f"must be one of {', '.join(STRATEGIES)}. Received: {strategy!r}", "--strategy")
     if strategy == "parameter-server" and _serve_if_not_chief():
         return
     dist = make_context(strategy, collective_timeout=collective_timeout)  # before any other TensorFlow work
     files = _corpus_files(corpus)
-    typer.echo(f"Reading {', '.join(str(f) for f in files)} ...", err=True)
-    result = _train_with_progress(files, cfg, checkpoint_dir, resume, checkpoint_every, dist,
-                                  Tokenizer(token_pattern, lowercase))
+    note(f"Reading {', '.join(str(f) for f in files)} ...")
+    from embedkit.train.trainer import train_cbow
+
+    try:
+        with RichProgress(status={"train": _train_status}) as progress:
+            result = train_cbow([str(f) for f in files], cfg, checkpoint_dir=checkpoint_dir, resume=resume,
+                                checkpoint_every=checkpoint_every, progress=progress, strategy=dist,
+                                tokenizer=cbow.tokenizer)
+    except KeyboardInterrupt:
+        if checkpoint_dir is not None:
+            note(f"Interrupted: resume with --resume --checkpoint-dir {checkpoint_dir}")
+        raise
     if dist is not None and not dist.is_chief:  # only the chief writes vectors
-        typer.echo(f"Worker {dist.worker_index} of {dist.num_workers} done; the chief saves the vectors.", err=True)
+        note(f"Worker {dist.worker_index} of {dist.num_workers} done; the chief saves the vectors.")
         return
     result.save(target, also_word2vec=word2vec_text)
     if is_name and not no_default:
         set_default(output)
     s = result.stats
-    typer.echo(
+    note(
         f"Trained {s.vocab_size} words x {cfg.vector_size} on {s.raw_words:,} tokens x {cfg.epochs} epochs in "
         f"{s.seconds:.1f} s ({s.words_per_sec:,.0f} words/s); saved to {target}"
-        + (" (default set)" if is_name and not no_default else ""),
-        err=True,
+        + (" (default set)" if is_name and not no_default else "")
     )
     if as_json:
         typer.echo(json.dumps(s.to_dict()))
@@ -123,107 +163,71 @@ def train_cbow_cmd(
 
 def _serve_if_not_chief() -> bool:
     """A ``ps`` or ``worker`` task of a parameter-server cluster serves until stopped (the chief trains)."""
-    from embedkit.train.strategies import parse_tf_config
+    from embedkit.train.cluster import parse_tf_config
 
     info = parse_tf_config(strategy="parameter-server")
     if info.task_type == "chief":
         return False
     from embedkit.train.parameter_server import serve
 
-    typer.echo(f"Serving as {info.task_type} {info.task_index} of the parameter-server cluster; stop this process "
-               "when the chief has saved the vectors.", err=True)
+    note(f"Serving as {info.task_type} {info.task_index} of the parameter-server cluster; stop this process "
+         "when the chief has saved the vectors.")
     serve(info)
     return True
 
 
-def _train_with_progress(files: list[Path], cfg: Any, checkpoint_dir: Path | None, resume: bool,
-                         checkpoint_every: float, dist: Any = None, tokenizer: Any = None) -> Any:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from embedkit.train.trainer import train_cbow
-
-    columns = [
-        TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[wps]:>9,.0f} words/s"),
-        TextColumn("loss {task.fields[loss]:.4f}"),
-        TimeRemainingColumn(),
-    ]
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as bar:
-        task = bar.add_task("train", total=1.0, epoch=1, epochs=cfg.epochs, wps=0.0, loss=0.0)
-
-        def update(p: dict[str, Any]) -> None:
-            bar.update(task, completed=p["fraction"], epoch=p["epoch"], wps=p["words_per_sec"], loss=p["loss"])
-
-        try:
-            return train_cbow([str(f) for f in files], cfg, checkpoint_dir=checkpoint_dir, resume=resume,
-                              checkpoint_every=checkpoint_every, progress=update, strategy=dist,
-                              tokenizer=tokenizer)
-        except KeyboardInterrupt:
-            if checkpoint_dir is not None:
-                typer.echo(f"Interrupted: resume with --resume --checkpoint-dir {checkpoint_dir}", err=True)
-            raise
-
-
-@command("compare-gensim")
 def compare_gensim_cmd(
     corpus: Corpus = None,
-    dim: Dim = 100,
-    window: Window = 5,
-    negative: Negative = 5,
-    min_count: MinCount = 5,
-    sample: Sample = 1e-3,
-    epochs: Epochs = 5,
-    alpha: Alpha = 0.025,
-    min_alpha: MinAlpha = 0.0001,
-    batch_size: BatchSize = 1024,
-    seed: Seed = 1,
-    threads: Threads = None,
-    token_pattern: TokenPattern = DEFAULT_PATTERN,
-    lowercase: Lowercase = True,
+    *,
+    cbow: CBOWOptions,
     workers: Annotated[int, typer.Option(help="gensim worker threads.")] = 2,
     restrict_vocab: Annotated[int, typer.Option("--restrict-vocab", help="Analogy vocabulary cut-off.")] = 30000,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per trainer (NDJSON).")] = False,
     neighbours_of: Annotated[Optional[str], typer.Option("--neighbours", help="Also show both models' neighbours of this word.")] = None,
 ) -> None:
     """Train embedkit's CBOW and gensim's Word2Vec(sg=0) on the same tokens and settings; compare them."""
-    cfg = _config(vector_size=dim, window=window, negative=negative, min_count=min_count, sample=sample,
-                  epochs=epochs, alpha=alpha, min_alpha=min_alpha, batch_size=batch_size, seed=seed,
-                  threads=threads)
+    cfg = cbow.config
     from embedkit.train.compare import compare_gensim, report_json_lines
 
     files = _corpus_files(corpus)
-    typer.echo("Training embedkit and gensim on the same tokens (each in its own process) ...", err=True)
+    note("Training embedkit and gensim on the same tokens (each in its own process) ...")
     cmp = compare_gensim(files, cfg, workers=workers, restrict_vocab=restrict_vocab, neighbours_of=neighbours_of,
-                         tokenizer=Tokenizer(token_pattern, lowercase))
+                         tokenizer=cbow.tokenizer)
     if as_json:
         for line in report_json_lines(cmp):
             typer.echo(line)
         return
+    _print_comparison(cmp, cfg.epochs, restrict_vocab)
+    for name, words in cmp.neighbours.items():
+        typer.echo(f"{name:>8} neighbours of {neighbours_of!r}: {', '.join(words) or '(not in vocabulary)'}")
+
+
+def _print_comparison(cmp: Any, epochs: int, restrict_vocab: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
     e, g = cmp.rows
-    table = Table(title=f"CBOW: embedkit (Keras) vs gensim Word2Vec(sg=0) — {cmp.raw_words:,} tokens x {cfg.epochs} epochs")
+    table = Table(title=f"CBOW: embedkit (Keras) vs gensim Word2Vec(sg=0) — {cmp.raw_words:,} tokens x {epochs} epochs")
     table.add_column("metric")
     table.add_column("embedkit", justify="right")
     table.add_column("gensim", justify="right")
     table.add_column("embedkit vs gensim", justify="right")
+
     def row(name: str, a: float, b: float, fmt: str, rel: str) -> None:
         diff = f"{a / b:.2f}x" if rel == "ratio" and b else f"{a - b:+{fmt}}"
         table.add_row(name, format(a, fmt), format(b, fmt), diff)
+
     row("training seconds", e.seconds, g.seconds, ".1f", "ratio")
     row("words/s", e.words_per_sec, g.words_per_sec, ",.0f", "ratio")
-    row("vocabulary", e.vocab_size, g.vocab_size, ",d" if False else ",.0f", "diff")
+    row("vocabulary", e.vocab_size, g.vocab_size, ",.0f", "diff")
     row(f"analogy acc (top {restrict_vocab:,})", e.analogy_accuracy * 100, g.analogy_accuracy * 100, ".2f", "diff")
     row("WS353 spearman", e.ws353_spearman, g.ws353_spearman, ".3f", "diff")
     row("SimLex-999 spearman", e.simlex_spearman, g.simlex_spearman, ".3f", "diff")
     table.add_row("neighbour overlap@10", f"{e.overlap_at_10:.3f}", "", "(top 200 words)")
     row("peak RSS MB", e.peak_rss_mb, g.peak_rss_mb, ".0f", "ratio")
     Console().print(table)
-    for name, words in cmp.neighbours.items():
-        typer.echo(f"{name:>8} neighbours of {neighbours_of!r}: {', '.join(words) or '(not in vocabulary)'}")
+
+
+command("train-cbow")(CBOW_OPTIONS.apply(train_cbow_cmd, after="output"))
+command("compare-gensim")(CBOW_OPTIONS.apply(compare_gensim_cmd, exclude=("max_vocab_size", "cbow_mean"),
+                                             after="corpus"))
