@@ -56,7 +56,6 @@ class SectionResult:
         return {**asdict(self), "accuracy": self.accuracy, "semantic": self.semantic}
 
 
-
 @dataclass
 class AnalogyScores:
     """Analogy accuracy over a question file, overall and per section.
