@@ -31,8 +31,8 @@ _EXPORTS = {
     "CBOWConfig": "embedkit.train.trainer",
     "build_embedding_matrix": "embedkit.matrix.builder",
     "VectorIndex": "embedkit.search.vector_index",
-    "evaluate_analogies": "embedkit.evaluate.intrinsic",
-    "evaluate_word_pairs": "embedkit.evaluate.intrinsic",
+    "evaluate_analogies": "embedkit.evaluate.analogies",
+    "evaluate_word_pairs": "embedkit.evaluate.word_pairs",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

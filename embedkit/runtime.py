@@ -1,4 +1,5 @@
-"""`import_tensorflow`: import TensorFlow once, without its C++ start-up chatter on the terminal.
+"""`import_tensorflow`: import TensorFlow once, without its C++ start-up chatter on the terminal;
+`quiet_tensorflow`: keep its log lines (C++ and Python) below errors for a whole command.
 
 TensorFlow 2.21 prints lines such as "oneDNN custom operations are on" and "Could not find cuda drivers"
 before its logging is configured, ignoring ``TF_CPP_MIN_LOG_LEVEL``. embedkit hides file descriptor 2 for
@@ -39,3 +40,17 @@ def import_tensorflow() -> Any:
         os.close(saved)
         os.close(devnull)
     return tensorflow
+
+
+def quiet_tensorflow() -> None:
+    """Keep TensorFlow's C++ and Python log lines (retracing warnings, ...) off the terminal (errors still show).
+
+    For applications (the command line) that draw progress on stderr; it sets ``TF_CPP_MIN_LOG_LEVEL`` (unless
+    set) and the ``tensorflow`` logger's level, and imports nothing.
+
+    >>> quiet_tensorflow()
+    """
+    import logging
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)

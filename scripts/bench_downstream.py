@@ -84,8 +84,10 @@ def evidence(ds, wv) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    from embedkit.downstream.runner import tokenize
+    from embedkit.downstream.preparation import TOKENIZER
+    from embedkit.text.tokenizer import Tokenizer
 
+    tokenize = Tokenizer.preset(TOKENIZER)  # the tokens evaluate() trains on
     k2i, vecs = wv.key_to_index, np.asarray(wv.vectors, dtype=np.float32)
     toks = [tokenize(t) for t in ds.texts]
     mean = np.stack([vecs[[k2i[w] for w in t if w in k2i]].mean(0) if any(w in k2i for w in t)

@@ -13,7 +13,8 @@ import time
 
 from gensim.test.utils import datapath
 
-from embedkit.evaluate.intrinsic import evaluate_analogies, evaluate_word_pairs
+from embedkit.evaluate.analogies import evaluate_analogies
+from embedkit.evaluate.word_pairs import evaluate_word_pairs
 from embedkit.vectors.loading import load_vectors
 
 

@@ -91,7 +91,8 @@ def compare_gensim(
             with ctx.Pool(1) as pool:
                 results[trainer] = pool.apply(_train_child, (trainer, str(tokens), config.to_dict(), str(out), workers))
             results[trainer]["wv"] = WordVectors.load(out)
-    from embedkit.evaluate.intrinsic import evaluate_analogies, evaluate_word_pairs
+    from embedkit.evaluate.analogies import evaluate_analogies
+    from embedkit.evaluate.word_pairs import evaluate_word_pairs
 
     wvs = {k: v["wv"] for k, v in results.items()}
     overlap = neighbour_overlap(wvs["embedkit"], wvs["gensim"], n_words=200, k=10)

@@ -100,3 +100,11 @@ def test_cli_import_stays_light():
             "print([m for m in ('tensorflow', 'keras', 'sklearn', 'matplotlib') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_downstream_is_the_primary_name_eval_its_alias():
+    helptext = run(["--help"]).stdout
+    assert "downstream" in helptext and "(alias of downstream)" in helptext
+    for name in ("downstream", "eval"):
+        r = run([name, "--model", "cnn"])
+        assert r.exit_code == 2 and "model" in r.output

@@ -8,16 +8,12 @@ import os
 import numpy as np
 import pytest
 
+from embedkit.downstream.config import parse_choices
 from embedkit.downstream.datasets import Dataset
-from embedkit.downstream.runner import (
-    EMBEDDINGS,
-    MODELS,
-    EvalProgress,
-    auto_maxlen,
-    build_model,
-    evaluate,
-    parse_choices,
-)
+from embedkit.downstream.embeddings import EMBEDDINGS
+from embedkit.downstream.models import MODELS, build_model
+from embedkit.downstream.preparation import auto_maxlen
+from embedkit.downstream.runner import evaluate
 from embedkit.errors import EmbedkitError
 from embedkit.text.vocabulary import Vocabulary
 
@@ -83,18 +79,22 @@ def test_conv1d_architecture():
         build_model("cnn", vocab_size=10, maxlen=5, num_classes=2)
 
 
-class Recorder(EvalProgress):
+class Recorder:
+    """A progress callback: the start, epochs and end of every run (task "eval.run")."""
+
     def __init__(self):
         self.events = []
 
-    def run_start(self, info):
-        self.events.append(("start", info.model, info.embedding, info.split, info.seed, info.total))
-
-    def epoch_end(self, info, epoch, logs):
-        self.events.append(("epoch", epoch, "val_loss" in logs))
-
-    def run_end(self, info, result):
-        self.events.append(("end", result.accuracy))
+    def __call__(self, event):
+        if event.task != "eval.run":
+            return
+        if event.stage == "start":
+            self.events.append(("start", event["model"], event["embedding"], event["split"], event["seed"],
+                                event["runs"]))
+        elif event.stage == "update":
+            self.events.append(("epoch", event["epoch"], "val_loss" in event["logs"]))
+        else:
+            self.events.append(("end", event["accuracy"]))
 
 
 @pytest.mark.slow

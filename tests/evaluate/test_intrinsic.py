@@ -7,7 +7,8 @@ import pytest
 from gensim.test.utils import datapath
 
 from embedkit.errors import EmbedkitError
-from embedkit.evaluate.intrinsic import evaluate_analogies, evaluate_word_pairs
+from embedkit.evaluate.analogies import evaluate_analogies
+from embedkit.evaluate.word_pairs import evaluate_word_pairs
 from embedkit.vectors.word_vectors import WordVectors
 
 QW = datapath("questions-words.txt")
@@ -57,7 +58,7 @@ def test_analogies_equal_gensim_on_glove(glove50, tmp_path, n, restrict):
 @pytest.mark.slow
 def test_analogies_head_and_tail_paths(glove50, tmp_path, monkeypatch):
     """Force the pruned block scan over most of the vocabulary (small head) and compare to gensim."""
-    import embedkit.evaluate.intrinsic as ev
+    import embedkit.evaluate.analogy_search as ev
 
     monkeypatch.setattr(ev, "_HEAD", 512)
     wv = _head(glove50, 30000)

@@ -50,7 +50,7 @@ def test_evaluate_json(glove_dir, questions):
     pairs = [r for r in rows if r["type"] == "pairs"]
     assert len(secs) == 14 and total["correct"] == sum(s["correct"] for s in secs)
     assert total["total"] + total["oov"] == 14 * 25
-    from embedkit.evaluate.intrinsic import evaluate_analogies
+    from embedkit.evaluate.analogies import evaluate_analogies
 
     direct = evaluate_analogies(WordVectors.load(glove_dir), questions, restrict_vocab=20000)
     assert (total["correct"], total["total"], total["oov"]) == (direct.correct, direct.total, direct.oov)
@@ -131,7 +131,25 @@ def test_default_set_is_used(glove_dir, home, tmp_path):
 
 
 def test_cli_module_does_not_import_heavy_libs():
-    code = ("import sys, embedkit.cli.commands.intrinsic, embedkit.evaluate.intrinsic, embedkit.evaluate.plots, embedkit.evaluate.projector; "
+    code = ("import sys, embedkit.cli.commands.intrinsic, embedkit.evaluate.analogies, embedkit.evaluate.word_pairs, "
+            "embedkit.evaluate.plots, embedkit.evaluate.projector; "
             "print([m for m in ('tensorflow', 'keras', 'faiss', 'matplotlib', 'sklearn', 'gensim') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_intrinsic_is_the_primary_name_and_vectors_come_either_way(glove_dir, questions, tmp_path):
+    args = ["--analogies", str(questions), "--restrict-vocab", "20000", "--pairs", "none", "--json"]
+    by_arg = runner.invoke(app, ["evaluate", str(glove_dir), *args])
+    by_opt = runner.invoke(app, ["intrinsic", "--vectors", str(glove_dir), *args])
+    assert by_arg.exit_code == 0 and by_opt.exit_code == 0, by_opt.output
+    assert by_arg.stdout == by_opt.stdout
+    both = runner.invoke(app, ["intrinsic", str(glove_dir), "--vectors", str(tmp_path / "other"), *args])
+    assert both.exit_code == 2 and "give the vectors once" in both.output
+    out = tmp_path / "m.png"
+    res = runner.invoke(app, ["plot", "-v", str(glove_dir), "--words", "car,truck", "-o", str(out)])
+    assert res.exit_code == 0 and out.exists()
+    res = runner.invoke(app, ["export-projector", "--vectors", str(glove_dir), "-o", str(tmp_path / "p"), "--top", "3"])
+    assert res.exit_code == 0 and len((tmp_path / "p" / "metadata.tsv").read_text().splitlines()) == 3
+    helptext = runner.invoke(app, ["--help"]).stdout
+    assert "intrinsic" in helptext and "(alias of intrinsic)" in helptext

@@ -222,3 +222,35 @@ def test_read_vocab_file_and_vocab_from_texts(tmp_path):
         read_vocab_file(tmp_path / "bad.json")
     v, counts = vocab_from_texts(["b a a c", "a b d"], max_tokens=4)
     assert v.tokens == ["", "[UNK]", "a", "b"] and counts.tolist() == [0, 2, 3, 2]
+
+
+def test_registry_lists_every_kind_and_each_object_has_one_adapter():
+    from gensim.corpora import Dictionary
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from embedkit.matrix.adapters import ADAPTERS, KINDS, supported_types
+
+    assert KINDS == ("list", "dict", "word_index", "keras", "tokenizers", "transformers", "sklearn", "gensim")
+    assert len(supported_types()) == 9
+    samples = {
+        "list": ["a", "b"], "dict": {"a": 0}, "word_index": {"a": 1},
+        "keras": SimpleNamespace(word_index={"a": 1}, num_words=None), "tokenizers": _wordpiece(),
+        "sklearn": CountVectorizer().fit(TEXTS), "gensim": Dictionary([["a", "b"]]),
+    }
+    for kind, obj in samples.items():
+        claimed = [name for name, adapter in ADAPTERS.items() if adapter().detects(obj)]
+        assert claimed == [kind]
+        assert detect_kind(obj) == kind and as_vocab(obj).kind in (kind, "word_index")
+
+
+def test_unknown_options_raise_one_line():
+    with pytest.raises(EmbedkitError, match=r"^Options of the list adapter must be among special_tokens, "
+                                            r"padding_tokens\. Received: lowercase$"):
+        as_vocab(["a"], lowercase=True)
+    with pytest.raises(EmbedkitError, match=r"^Options of the sklearn adapter must be among none\. "
+                                            r"Received: special_tokens$"):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        as_vocab(CountVectorizer().fit(TEXTS), special_tokens=["x"])
+    with pytest.raises(EmbedkitError, match=r"`num_words` applies to a Keras word_index only.*for keras"):
+        as_vocab(SimpleNamespace(get_vocabulary=lambda: ["", "a"]), num_words=3)

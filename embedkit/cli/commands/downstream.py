@@ -1,29 +1,43 @@
-"""CLI: ``embedkit eval`` — train Keras text classifiers with random / static / non-static embeddings."""
+"""CLI: ``embedkit downstream`` (alias ``eval``) — train Keras text classifiers with random / static / non-static
+embeddings."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Optional
 
 import typer
 
 from embedkit.cli.base import command
+from embedkit.cli.options import JsonOpt, VectorsOpt, usage_error
+from embedkit.downstream.embeddings import EMBEDDINGS
+from embedkit.downstream.models.registry import MODELS
 
-_MODELS = "pool, flatten, lstm, bilstm, bilstm2, gru, bigru, conv1d"
+def _epoch_status(event: Any) -> str:
+    if event.stage == "end" and "accuracy" in event.fields:
+        return f"test acc {event['accuracy']:.3f}"
+    logs = event["logs"]
+    return f"acc {logs.get('accuracy', float('nan')):.3f} val {logs.get('val_accuracy', float('nan')):.3f}"
 
 
-@command("eval")
-def eval_downstream(
-    model: Annotated[str, typer.Option("--model", "-m", help=f"Comma-separated: {_MODELS}, or all.")] = "conv1d",
-    vectors: Annotated[
-        Optional[str], typer.Option("--vectors", "-v", help="Pretrained vectors: path or set name (default set).")
-    ] = None,
+# What the progress bars show beside each task (see embedkit.downstream.runner for the events).
+STATUS = {
+    "eval": lambda e: f"last {e['accuracy']:.3f}",
+    "eval.run": _epoch_status,
+}
+
+
+@command("downstream")
+def downstream(
+    model: Annotated[
+        str, typer.Option("--model", "-m", help=f"Comma-separated: {', '.join(MODELS)}, or all.")
+    ] = "conv1d",
+    vectors: VectorsOpt = None,
     dataset: Annotated[
         Optional[str],
         typer.Option("--dataset", "-d", help="Dataset path, or pang_lee_polarity (default), imdb, 20newsgroups."),
     ] = None,
     embedding: Annotated[
-        str, typer.Option("--embedding", "-e", help="Comma-separated: random, static, non-static, or all.")
+        str, typer.Option("--embedding", "-e", help=f"Comma-separated: {', '.join(EMBEDDINGS)}, or all.")
     ] = "random,static",
     seeds: Annotated[int, typer.Option(help="Runs per split (seeds 0..N-1).")] = 3,
     folds: Annotated[Optional[int], typer.Option(help="Stratified k-fold CV (default: one held-out split).")] = None,
@@ -43,39 +57,39 @@ def eval_downstream(
     output: Annotated[
         Optional[str], typer.Option("--output", "-o", help="Directory for report.json, report.md and PNG curves.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per (model, embedding).")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Downstream evaluation: accuracy of Keras classifiers with random, frozen or fine-tuned embeddings."""
+    from embedkit.cli.output import RichProgress, emit_json_lines, note
+    from embedkit.downstream.config import VOCAB_SOURCES
     from embedkit.downstream.datasets import load_dataset
-    from embedkit.downstream.runner import EMBEDDINGS, MODELS, evaluate, parse_choices
+    from embedkit.downstream.runner import evaluate
     from embedkit.errors import EmbedkitError
+    from embedkit.runtime import quiet_tensorflow
+    from embedkit.vectors.vector_set import open_vectors
 
     try:
-        models = parse_choices(model, MODELS, "model")
-        modes = parse_choices(embedding, EMBEDDINGS, "embedding")
+        models = MODELS.parse_list(model)
+        modes = EMBEDDINGS.parse_list(embedding)
     except EmbedkitError as e:
-        raise typer.BadParameter(str(e)) from None
-    if vocab not in ("train", "all"):
-        raise typer.BadParameter(f"must be train or all. Received: {vocab!r}", param_hint="--vocab")
+        raise usage_error(str(e)) from None
+    if vocab not in VOCAB_SOURCES:
+        raise usage_error(f"must be train or all. Received: {vocab!r}", "--vocab")
     if patience < 0:
-        raise typer.BadParameter(f"must be >= 0. Received: {patience}", param_hint="--patience")
+        raise usage_error(f"must be >= 0. Received: {patience}", "--patience")
     ds = load_dataset(dataset, encoding=encoding)
-    _quiet_tensorflow()
+    quiet_tensorflow()
     wv = None
     vectors_name = None
-    if any(m != "random" for m in modes) or vectors is not None:
-        from embedkit.vectors.home import resolve_vectors_path
-        from embedkit.vectors.loading import load_vectors
-
-        path = resolve_vectors_path(vectors)
-        wv = load_vectors(path)
-        vectors_name = vectors or path.name
-    typer.echo(
+    if any(EMBEDDINGS.get(m).pretrained for m in modes) or vectors is not None:
+        vs = open_vectors(vectors)
+        wv = vs.wv
+        vectors_name = vectors or vs.name
+    note(
         f"Dataset {ds.name}: {len(ds)} examples, {ds.num_classes} classes, encoding {ds.encoding}"
-        + (f"; vectors {vectors_name} ({len(wv)} x {wv.dim})" if wv is not None else ""),
-        err=True,
+        + (f"; vectors {vectors_name} ({len(wv)} x {wv.dim})" if wv is not None else "")
     )
-    with _RichProgress() as progress:
+    with RichProgress(status=STATUS) as progress:
         report = evaluate(
             ds, models=models, embeddings=modes, vectors=wv, vectors_name=vectors_name, seeds=seeds, folds=folds,
             test_size=test_size, epochs=epochs, patience=patience or None, maxlen=maxlen, batch_size=batch_size,
@@ -83,21 +97,15 @@ def eval_downstream(
             progress=progress, output=output,
         )
     if as_json:
-        for s in report.summaries:
-            typer.echo(json.dumps(s.to_dict(history=False)))
+        emit_json_lines(s.to_dict(history=False) for s in report.summaries)
     else:
         _print_table(report)
     if output is not None:
-        typer.echo(f"Wrote report.json, report.md and {len(report.summaries)} learning-curve PNGs to {output}", err=True)
+        note(f"Wrote report.json, report.md and {len(report.summaries)} learning-curve PNGs to {output}")
 
 
-def _quiet_tensorflow() -> None:
-    """Keep TensorFlow's C++ and retracing chatter off the progress display."""
-    import logging
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+# The old name: the same command, listed in --help as an alias.
+command("eval", help=f"(alias of downstream) {downstream.__doc__}")(downstream)
 
 
 def _print_table(report: Any) -> None:
@@ -114,51 +122,3 @@ def _print_table(report: Any) -> None:
             str(len(s.runs)),
         )
     Console().print(table)
-
-
-class _RichProgress:  # duck-types embedkit.downstream.runner.EvalProgress (kept out of the CLI's import path)
-    """A rich progress display on stderr: one bar for all runs, one for the epochs of the current run."""
-
-    def __enter__(self) -> _RichProgress:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        console = Console(stderr=True)
-        # Not a terminal (a log file, CI): one plain line per finished run instead of live bars.
-        self._live = console.is_terminal
-        self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[status]}"), console=console, transient=False, disable=not self._live,
-        )
-        self._progress.start()
-        self._all: Any = None
-        self._run: Any = None
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._progress.stop()
-
-    # evaluate() calls these (the EvalProgress hooks)
-    def run_start(self, info: Any) -> None:
-        p = self._progress
-        if self._all is None:
-            self._all = p.add_task("runs", total=info.total, status="")
-        if self._run is not None:
-            p.remove_task(self._run)
-        self._run = p.add_task(f"{info.model}/{info.embedding} {info.split} seed {info.seed}", total=info.epochs,
-                               status="")
-
-    def epoch_end(self, info: Any, epoch: int, logs: dict[str, float]) -> None:
-        status = f"acc {logs.get('accuracy', float('nan')):.3f} val {logs.get('val_accuracy', float('nan')):.3f}"
-        self._progress.update(self._run, completed=epoch, status=status)
-
-    def run_end(self, info: Any, result: Any) -> None:
-        p = self._progress
-        p.update(self._run, completed=info.epochs, status=f"test acc {result.accuracy:.3f}")
-        p.update(self._all, completed=info.index, status=f"last {result.accuracy:.3f}")
-        if not self._live:
-            typer.echo(
-                f"[{info.index}/{info.total}] {info.model}/{info.embedding} {info.split} seed {info.seed}: "
-                f"test acc {result.accuracy:.4f}, {result.epochs} epochs, {result.seconds_per_epoch:.2f} s/epoch",
-                err=True,
-            )

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from embedkit.cli.base import command
-
-
-def _read_texts(path: str) -> list[str]:
-    p = Path(path)
-    if not p.is_file():
-        from embedkit.errors import EmbedkitError
-
-        raise EmbedkitError(f"Texts file does not exist. Received: {path!r}")
-    if p.suffix == ".gz":
-        import gzip
-
-        with gzip.open(p, "rt", encoding="utf-8", errors="replace") as fh:
-            return fh.read().splitlines()
-    return p.read_text(encoding="utf-8", errors="replace").splitlines()
+from embedkit.cli.options import VectorsOpt, usage_error
 
 
 @command("coverage")
 def coverage(
-    vectors: Annotated[Optional[str], typer.Option(
-        "--vectors", "-v", help="Vectors file, native directory or set name (default set if omitted).")] = None,
+    vectors: VectorsOpt = None,
     vocab: Annotated[Optional[str], typer.Option(
         "--vocab", help="Vocabulary file: one token per line (optional count column) or JSON list/word_index.")] = None,
     texts: Annotated[Optional[str], typer.Option(
@@ -44,36 +29,35 @@ def coverage(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
 ) -> None:
     """Coverage of a vocabulary by a vector set: types/tokens covered, fallbacks used, top missing words."""
-    if vocab is None and texts is None:
-        raise typer.BadParameter("give --vocab FILE or --texts FILE (or both). Received: neither", param_hint="--vocab")
-    if max_tokens is not None and max_tokens < 3:
-        raise typer.BadParameter(f"must be an integer >= 3. Received: {max_tokens}", param_hint="--max-tokens")
-    if oov not in ("random", "zeros", "mean", "fail"):
-        raise typer.BadParameter(f"must be one of random, zeros, mean, fail. Received: {oov!r}", param_hint="--oov")
-    if top < 0:
-        raise typer.BadParameter(f"must be a non-negative integer. Received: {top}", param_hint="--top")
-    from embedkit.vectors.home import resolve_vectors_path
-    from embedkit.vectors.loading import load_vectors
-    from embedkit.matrix.builder import build_embedding_matrix
-    from embedkit.matrix.adapters import read_vocab_file, vocab_from_texts
+    from embedkit.matrix.adapters import read_text_lines, read_vocab_file, vocab_from_texts
+    from embedkit.matrix.builder import OOV_STRATEGIES, build_embedding_matrix
+    from embedkit.vectors.vector_set import open_vectors
 
-    lines = _read_texts(texts) if texts is not None else None
+    if vocab is None and texts is None:
+        raise usage_error("give --vocab FILE or --texts FILE (or both). Received: neither", "--vocab")
+    if max_tokens is not None and max_tokens < 3:
+        raise usage_error(f"must be an integer >= 3. Received: {max_tokens}", "--max-tokens")
+    if oov not in OOV_STRATEGIES:
+        raise usage_error(f"must be one of {', '.join(OOV_STRATEGIES)}. Received: {oov!r}", "--oov")
+    if top < 0:
+        raise usage_error(f"must be a non-negative integer. Received: {top}", "--top")
+
+    lines = read_text_lines(texts) if texts is not None else None
     counts = None
     if vocab is not None:
         voc, counts = read_vocab_file(vocab)
     else:
         voc, counts = vocab_from_texts(lines or [], max_tokens=max_tokens)
         lines = None  # counts already come from the texts
-    path = resolve_vectors_path(vectors)
-    wv = load_vectors(path)
+    vs = open_vectors(vectors)
     em = build_embedding_matrix(
-        voc, wv, oov=oov, seed=0, counts=counts, texts=lines, lowercase_fallback=lowercase,
+        voc, vs.wv, oov=oov, seed=0, counts=counts, texts=lines, lowercase_fallback=lowercase,
         normalise_fallback=normalise, subword_fallback=subword, top_missing=top,
     )
     rep = em.coverage
     if as_json:
         d = rep.to_dict()
-        d["vectors"] = str(path)
+        d["vectors"] = str(vs.path)
         typer.echo(json.dumps(d))
         return
     from rich.console import Console
@@ -81,7 +65,7 @@ def coverage(
     from rich.text import Text
 
     console = Console()
-    summary = Table(title=f"Coverage of {rep.lookup_types} words by {path}", show_header=False)
+    summary = Table(title=f"Coverage of {rep.lookup_types} words by {vs.path}", show_header=False)
     summary.add_row("vocabulary rows", f"{rep.vocab_size} ({rep.by_fallback['padding']} padding, "
                                        f"{rep.by_fallback['special']} special)")
     summary.add_row("types covered", f"{rep.types_covered} / {rep.lookup_types} ({rep.type_coverage:.2%})")
