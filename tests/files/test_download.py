@@ -17,7 +17,7 @@ from embedkit.vectors import named
 from embedkit.cli import app
 from embedkit.files.download import download_file
 from embedkit.errors import EmbedkitError
-from embedkit.vectors.formats import read_vectors
+from embedkit.vectors.loading import read_vectors
 
 runner = CliRunner()
 

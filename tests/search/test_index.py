@@ -118,7 +118,7 @@ def test_save_load_round_trip(tmp_path, data: np.ndarray, kind: str) -> None:
     q = data[:7]
     assert (back.search(q, k=6)[1] == idx.search(q, k=6)[1]).all()
     if kind == "exact":
-        assert isinstance(back._codes, np.memmap)  # opened without reading the vectors
+        assert isinstance(back.unit_vectors, np.memmap)  # opened without reading the vectors
 
 
 def _make_set(path, x: np.ndarray) -> WordVectors:
@@ -247,6 +247,9 @@ def test_default_kind_by_size() -> None:
 
 
 def test_progress_goes_to_stderr(data: np.ndarray, capsys) -> None:
-    VectorIndex.build(data, kind="hnsw", progress=True)
+    from embedkit.cli.output import RichProgress
+
+    with RichProgress() as progress:
+        VectorIndex.build(data, kind="hnsw", progress=progress)
     out, err = capsys.readouterr()
     assert out == "" and "Building hnsw index" in err

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from embedkit.cli import app
-from embedkit.vectors.formats import read_vectors
+from embedkit.vectors.loading import read_vectors
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -64,7 +64,7 @@ def eval_downstream(
     wv = None
     vectors_name = None
     if any(m != "random" for m in modes) or vectors is not None:
-        from embedkit.vectors.home import resolve_vectors_path
+        from embedkit.vectors.catalog import resolve_vectors_path
         from embedkit.vectors.loading import load_vectors
 
         path = resolve_vectors_path(vectors)

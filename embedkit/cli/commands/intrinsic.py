@@ -12,7 +12,7 @@ from embedkit.cli.options import AnalogyMethodOpt
 
 
 def _load(vectors: Optional[str]):  # type: ignore[no-untyped-def]
-    from embedkit.vectors.home import resolve_vectors_path
+    from embedkit.vectors.catalog import resolve_vectors_path
     from embedkit.vectors.loading import load_vectors
 
     path = resolve_vectors_path(vectors)

@@ -52,7 +52,7 @@ def coverage(
         raise typer.BadParameter(f"must be one of random, zeros, mean, fail. Received: {oov!r}", param_hint="--oov")
     if top < 0:
         raise typer.BadParameter(f"must be a non-negative integer. Received: {top}", param_hint="--top")
-    from embedkit.vectors.home import resolve_vectors_path
+    from embedkit.vectors.catalog import resolve_vectors_path
     from embedkit.vectors.loading import load_vectors
     from embedkit.matrix.builder import build_embedding_matrix
     from embedkit.matrix.adapters import read_vocab_file, vocab_from_texts
