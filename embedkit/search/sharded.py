@@ -123,7 +123,7 @@ class ShardedIndex:
         self._merged = faiss.IndexShards(dim, True, True)  # threaded, successive ids
         for s in parts:
             self._merged.add_shard(s)
-        self._parts = parts  # keep the Python objects alive while IndexShards points at them
+        self._parts = list(parts)  # keep the Python objects alive while IndexShards points at them
 
     @classmethod
     def build(cls, vectors: Any, shards: int = 2) -> ShardedIndex:

@@ -35,8 +35,9 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("embedkit.vectors.vector_set")
 
 
-class Vocab(Protocol):
-    """What :attr:`VectorSet.vocab` offers, for a native set or a plain file alike."""
+class WordRows(Protocol):
+    """What :attr:`VectorSet.vocab` offers, for a native set or a plain file alike: the row of a word, the
+    word of a row (a set's rows, not a text :class:`~embedkit.text.vocabulary.Vocabulary`)."""
 
     def __len__(self) -> int: ...
     def __getitem__(self, row: int) -> str: ...
@@ -45,7 +46,7 @@ class Vocab(Protocol):
 
 
 class WordList:
-    """The :class:`Vocab` of vectors already in memory (a plain file's).
+    """The :class:`WordRows` of vectors already in memory (a plain file's, or a native set read whole).
 
     >>> WordList(WordVectors(["a", "b"], np.eye(2, dtype=np.float32))).row("b")
     1
@@ -87,7 +88,7 @@ class VectorSet:
     _wv: WordVectors | None = field(default=None, repr=False)
     _meta: dict[str, Any] | None = field(default=None, repr=False)
     _matrix: np.ndarray | None = field(default=None, repr=False)
-    _vocab: Vocab | None = field(default=None, repr=False)
+    _vocab: WordRows | None = field(default=None, repr=False)
     _indexes: dict[str, VectorIndex] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -153,7 +154,7 @@ class VectorSet:
         return self._matrix
 
     @property
-    def vocab(self) -> Vocab:
+    def vocab(self) -> WordRows:
         """The words: for a native set read lazily (:class:`~embedkit.vectors.formats.native.NativeVocab`)."""
         if self._vocab is None:
             if self.native and self._wv is None:
