@@ -28,7 +28,7 @@ def convert(
     ] = False,
 ) -> None:
     """Convert vectors between formats (atomic: nothing is left behind on error or Ctrl-C)."""
-    from embedkit.vectors.formats import FORMATS, get_format, reader_options
+    from embedkit.vectors.formats import FORMATS, reader_options, writer_options
     from embedkit.vectors.home import is_set_name, set_path
     from embedkit.vectors.vector_set import open_vectors
 
@@ -47,9 +47,7 @@ def convert(
     # --encoding / --skip-bad-lines apply to the readers that take them (text and binary input).
     given = {"encoding": encoding, "skip_bad_lines": skip_bad_lines, "report": report}
     wv = vs.read(format=from_format, **reader_options(from_format or vs.format, given))
-    writer = get_format(to)
-    wv.save(dst, format=to, **{k: v for k, v in {"dtype": dtype, "precision": precision}.items()
-                               if k in writer.write_options})
+    wv.save(dst, format=to, **writer_options(to, {"dtype": dtype, "precision": precision}))
     notes = []
     if report.get("skipped_lines"):
         notes.append(f"skipped {report['skipped_lines']} bad lines")

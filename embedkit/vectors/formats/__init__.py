@@ -126,5 +126,15 @@ def reader_options(format: str, options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k in allowed}
 
 
+def writer_options(format: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``options`` that the ``format`` writer takes (``--dtype`` is for native output only).
+
+    >>> writer_options("glove", {"dtype": "float16", "precision": 5})
+    {'precision': 5}
+    """
+    allowed = get_format(format).write_options
+    return {k: v for k, v in options.items() if k in allowed}
+
+
 __all__ = ["FORMATS", "VectorFormat", "VectorTable", "detect_format", "get_format", "read_table", "write_table",
-           "reader_options"]
+           "reader_options", "writer_options"]
