@@ -2,13 +2,13 @@
 
 Each load runs in a fresh subprocess, so timings and memory are not polluted by earlier runs:
 
-* text load: ``embedkit.vectors.formats.text.read_text(path)`` vs
+* text load: ``embedkit.read_vectors(path)`` (the text reader, as WordVectors) vs
   ``gensim KeyedVectors.load_word2vec_format(path, no_header=True)``; seconds, ratio, max abs difference of
   the float32 vectors (and identical word order), peak memory increase over the loader's baseline after
   imports. Memory is sampled every few ms as PSS (proportional set size, so pages the worker processes share
   with the parent are counted once) summed over the loader and its children; ru_maxrss of the loader plus
   its largest child goes to the --json output.
-* native re-open: ``read_native`` of the converted set (mmap), timed inside a fresh process after imports,
+* native re-open: ``read_vectors`` of the converted set (mmap), timed inside a fresh process after imports,
   and the wall time of that whole process.
 * ``python -m embedkit info SET``: wall time from a cold process (page cache warm), and whether TensorFlow
   was imported.
@@ -40,7 +40,7 @@ import json, os, resource, sys, time
 import numpy as np
 kind, path, out = sys.argv[1:4]
 if kind == "embedkit":
-    from embedkit.vectors.formats.text import read_text
+    from embedkit.vectors.loading import read_vectors
 else:
     from gensim.models import KeyedVectors
 print("ready", flush=True)
@@ -48,7 +48,7 @@ sys.stdin.readline()
 t = time.perf_counter()
 c = os.times()
 if kind == "embedkit":
-    wv = read_text(path)
+    wv = read_vectors(path)
     keys, vectors, k2i = wv.keys, wv.vectors, wv.key_to_index
 else:
     kv = KeyedVectors.load_word2vec_format(path, no_header=True)
@@ -138,9 +138,9 @@ def run_loader(kind: str, path: str, out: str, sample: bool = False) -> dict:
 def time_native(native: str) -> tuple[float, float]:
     code = (
         "import time; t0 = time.perf_counter()\n"
-        "from embedkit.vectors.formats.native import read_native\n"
+        "from embedkit.vectors.loading import read_vectors\n"
         "t = time.perf_counter(); c = time.process_time()\n"
-        "wv = read_native(%r); _ = wv.vectors[len(wv) - 1].sum()\n"
+        "wv = read_vectors(%r); _ = wv.vectors[len(wv) - 1].sum()\n"
         "print(time.perf_counter() - t, time.process_time() - c)\n" % native
     )
     t = time.perf_counter()
@@ -191,9 +191,9 @@ def main() -> None:
     gensim_pss = float("nan")
     with tempfile.TemporaryDirectory() as tmp:
         native = str(Path(tmp) / "g50")
-        from embedkit.vectors.formats.text import read_text
+        from embedkit.vectors.loading import read_vectors
 
-        read_text(glove).save(native)
+        read_vectors(glove).save(native)
         for r in range(args.repeat):
             e = run_loader("embedkit", str(glove), f"{tmp}/e")
             g = run_loader("gensim", str(glove), f"{tmp}/g")

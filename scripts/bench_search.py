@@ -88,11 +88,11 @@ def bench_process(args: argparse.Namespace) -> dict[str, object]:
 
 
 def bench_batch(args: argparse.Namespace) -> dict[str, object]:
-    from embedkit.vectors.formats.native import read_native
-    from embedkit.search.vector_index import VectorIndex, unit_rows
     from embedkit.search.queries import neighbours_batch
+    from embedkit.search.vector_index import VectorIndex, unit_rows
+    from embedkit.vectors.loading import read_vectors
 
-    wv = read_native(args.vectors)
+    wv = read_vectors(args.vectors)
     t = time.perf_counter()
     exact = VectorIndex.for_vectors(args.vectors, "exact", wv=wv)
     t_exact = time.perf_counter() - t

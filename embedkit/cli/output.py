@@ -18,10 +18,10 @@ import typer
 from embedkit.progress import ProgressEvent
 
 
-def emit_json_lines(rows: Iterable[Mapping[str, Any]]) -> None:
-    """NDJSON on stdout: one object per line."""
+def emit_json_lines(rows: Iterable[Mapping[str, Any]], *, ensure_ascii: bool = False) -> None:
+    """NDJSON on stdout: one object per line (``ensure_ascii`` escapes non-ASCII text, as ``json.dumps`` does)."""
     out = sys.stdout
-    out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    out.write("".join(json.dumps(r, ensure_ascii=ensure_ascii) + "\n" for r in rows))
     out.flush()
 
 
@@ -48,6 +48,17 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     for r in rows:
         table.add_row(*r)
     Console(highlight=False).print(table)
+
+
+def print_fields(title: str, fields: Mapping[str, Any]) -> None:
+    """A two-column rich table (name, value; lists joined with commas) of one record, e.g. ``embedkit info``."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False)
+    for k, v in fields.items():
+        table.add_row(k, ", ".join(v) if isinstance(v, list) else str(v))
+    Console().print(table)
 
 
 def note(message: str) -> None:

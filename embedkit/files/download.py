@@ -1,4 +1,4 @@
-"""`download_file`: fetch a URL to a file with a progress bar, resume support and checksum verification.
+"""`download_file`: fetch a URL to a file with progress events, resume support and checksum verification.
 
 The data goes to ``<dest>.part`` first (kept across interruptions so a re-run resumes it with an HTTP
 ``Range`` request) and is renamed onto ``dest`` only after its size and sha256 check out; a file that fails
@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from embedkit.errors import EmbedkitError
+from embedkit.progress import ProgressArg, Reporter
 
 CHUNK = 1 << 20
 
@@ -30,7 +31,7 @@ def download_file(
     dest: str | os.PathLike[str],
     sha256: str | None = None,
     expected_size: int | None = None,
-    progress: bool = True,
+    progress: ProgressArg = True,
     timeout: float = 60.0,
 ) -> Path:
     """Download ``url`` to ``dest`` and return ``dest``.
@@ -40,7 +41,8 @@ def download_file(
         dest: target file; its directory is created.
         sha256: expected hex digest; a mismatch removes the download and raises :class:`EmbedkitError`.
         expected_size: expected size in bytes (checked like ``sha256``).
-        progress: show a rich progress bar on stderr.
+        progress: receives ``download`` progress events in bytes (see :mod:`embedkit.progress`; ``True`` logs
+            the start and end, None / False is silent; the CLI draws a bar with ``RichProgress``).
         timeout: socket timeout in seconds.
 
     An existing ``dest`` that passes the checks is returned without downloading again.
@@ -82,25 +84,21 @@ def download_file(
             have = 0  # the server ignored the Range request: start over
         length = resp.headers.get("Content-Length")
         total = have + int(length) if length and length.isdigit() else expected_size
-        bar = _Bar(Path(dest).name, total, have) if progress else None
-        try:
-            with open(part, mode) as fh:
-                while True:
-                    try:
-                        chunk = resp.read(CHUNK)
-                    except OSError as e:
-                        raise EmbedkitError(
-                            f"Download interrupted: {e}. Received: {have} bytes of {url!r} (run again to resume)"
-                        ) from None
-                    if not chunk:
-                        break
-                    fh.write(chunk)
-                    have += len(chunk)
-                    if bar is not None:
-                        bar.update(have)
-        finally:
-            if bar is not None:
-                bar.close()
+        with Reporter(progress, "download", total=total, unit="bytes", description=f"downloading {dest.name}",
+                      min_interval=0.1) as rep, open(part, mode) as fh:
+            rep.update(have, force=True)
+            while True:
+                try:
+                    chunk = resp.read(CHUNK)
+                except OSError as e:
+                    raise EmbedkitError(
+                        f"Download interrupted: {e}. Received: {have} bytes of {url!r} (run again to resume)"
+                    ) from None
+                if not chunk:
+                    break
+                fh.write(chunk)
+                have += len(chunk)
+                rep.update(have)
     if length and length.isdigit() and status in (200, 206) and have != total:
         raise EmbedkitError(
             f"Download incomplete: expected {total} bytes. Received: {have} bytes of {url!r} (run again to resume)"
@@ -136,36 +134,3 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
         while b := fh.read(CHUNK * 4):
             h.update(b)
     return h.hexdigest()
-
-
-class _Bar:
-    """A rich progress bar on stderr (bytes, speed, time left)."""
-
-    def __init__(self, label: str, total: int | None, done: int) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=False,
-        )
-        self.progress.start()
-        self.task = self.progress.add_task(f"downloading {label}", total=total, completed=done)
-
-    def update(self, done: int) -> None:
-        self.progress.update(self.task, completed=done)
-
-    def close(self) -> None:
-        self.progress.stop()

@@ -26,7 +26,9 @@ from embedkit.errors import EmbedkitError, UnknownWordError, check_positive_int
 from embedkit.registry import Registry
 
 if TYPE_CHECKING:  # pragma: no cover
+    from embedkit.progress import ProgressArg
     from embedkit.search.vector_index import VectorIndex
+    from embedkit.vectors.vector_set import VectorSet
     from embedkit.vectors.word_vectors import WordVectors
 
 Query = Union[str, np.ndarray]
@@ -146,7 +148,7 @@ def _unit_matrix(wv: WordVectors, index: VectorIndex | None) -> np.ndarray:
 
 
 def _unit_rows_for(wv: WordVectors, ids: Sequence[int], index: VectorIndex | None) -> np.ndarray:
-    from embedkit.search.vector_index import unit_rows
+    from embedkit.search.base import unit_rows
 
     if index is not None and index.unit_vectors is not None and index.ntotal == len(wv):
         return np.asarray(index.unit_vectors[list(ids)], dtype=np.float32).reshape(len(ids), -1)
@@ -283,6 +285,49 @@ def neighbours(
     return NeighboursResult(label, most_similar(wv, [query], k=k, restrict_vocab=restrict_vocab, index=index))
 
 
+def neighbours_of(
+    vs: VectorSet,
+    word: str,
+    k: int = 10,
+    *,
+    restrict_vocab: int | None = None,
+    exact: bool = False,
+    approx: bool = False,
+    progress: ProgressArg = None,
+) -> NeighboursResult:
+    """The ``k`` nearest words to ``word`` in an opened set, searched through the set's index.
+
+    On a native set only the rows the query needs are read (the word's row through the lazy vocabulary,
+    its vector from the memory map, the result words by row): no full vocabulary, no FAISS for an exact
+    index. An unknown word raises :class:`UnknownWordError` with close matches; ``exact`` / ``approx`` /
+    ``progress`` go to :meth:`~embedkit.vectors.vector_set.VectorSet.index`.
+
+    Example:
+        >>> import numpy as np, tempfile, os
+        >>> from embedkit.vectors.vector_set import open_vectors
+        >>> from embedkit.vectors.word_vectors import WordVectors
+        >>> d = os.path.join(tempfile.mkdtemp(), "s")
+        >>> WordVectors(["a", "b", "c"], np.array([[1, 0], [0.9, 0.1], [0, 1]], np.float32)).save(d)
+        >>> neighbours_of(open_vectors(d), "a", k=1).words
+        ['b']
+    """
+    if restrict_vocab is not None:
+        check_positive_int("restrict_vocab", restrict_vocab)
+    if vs.native and vs.size > 0:
+        vocab = vs.vocab
+        row = vocab.row(word) if len(vocab) == vs.size else None
+        if row is not None:
+            index = vs.index(exact=exact, approx=approx, progress=progress)
+            query = np.asarray(vs.matrix[row], np.float32)[None, :]
+            scores, ids = index.search(query, k, restrict_vocab=restrict_vocab, exclude=[{row}])
+            return NeighboursResult(word, to_neighbours(vocab, scores[0], ids[0]))  # type: ignore[arg-type]
+    # A plain file, or a word the lazy vocabulary does not know: the full set (its error has close matches).
+    wv = vs.require_words()
+    word_ids(wv, [word])  # an unknown word fails before any index work
+    index = vs.index(exact=exact, approx=approx, progress=progress)
+    return neighbours(wv, word, k, restrict_vocab=restrict_vocab, index=index)
+
+
 def neighbours_batch(
     wv: WordVectors,
     queries: Sequence[str] | np.ndarray,
@@ -393,7 +438,7 @@ def similarity(wv: WordVectors, word1: str, word2: str) -> SimilarityResult:
     """
     if len(wv) == 0:
         raise EmbedkitError("Expected a vector set with at least one word. Received: an empty vocabulary")
-    from embedkit.search.vector_index import unit_rows
+    from embedkit.search.base import unit_rows
 
     i, j = word_ids(wv, [word1, word2])
     u = unit_rows(np.asarray(wv.vectors[[i, j]], dtype=np.float32))
@@ -410,7 +455,7 @@ def similarities(wv: WordVectors, pairs: Iterable[tuple[str, str]], *, missing: 
         >>> similarities(wv, [("a", "b"), ("a", "zz")], missing="nan").tolist()
         [0.0, nan]
     """
-    from embedkit.search.vector_index import unit_rows
+    from embedkit.search.base import unit_rows
 
     if missing not in ("raise", "nan"):
         raise EmbedkitError(f"`missing` must be 'raise' or 'nan'. Received: missing={missing!r}")
@@ -532,7 +577,7 @@ def doesnt_match(wv: WordVectors, words: Sequence[str]) -> DoesntMatchResult:
         >>> doesnt_match(wv, ["cat", "dog", "car"]).odd_one_out
         'car'
     """
-    from embedkit.search.vector_index import unit_rows
+    from embedkit.search.base import unit_rows
 
     words = list(words)
     if len(words) < 2:

@@ -9,7 +9,8 @@
   block by block from an array or a memory-mapped ``.npy``, so neither building nor searching needs the
   vectors in RAM. Results equal an in-memory IVF with the same training.
 
-Rows are normalised when added (inner product = cosine), as in :mod:`embedkit.search.vector_index`.
+Rows are normalised when added (inner product = cosine), as in :mod:`embedkit.search.vector_index`; both
+classes follow the :class:`~embedkit.search.base.Index` protocol.
 
 Example:
     >>> import numpy as np
@@ -28,16 +29,20 @@ import os
 import sys
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from embedkit.errors import EmbedkitError, UnknownWordError, check_positive_int
 from embedkit.files.atomic import atomic_path, atomic_write_text
-from embedkit.errors import EmbedkitError, check_positive_int
-from embedkit.search.vector_index import unit_rows
+from embedkit.progress import ProgressArg, Reporter
+from embedkit.search.base import as_queries, check_k, import_faiss, unit_rows
+
+if TYPE_CHECKING:  # pragma: no cover
+    from embedkit.search.queries import NeighboursResult
 
 SHARDED_VERSION = 1
 META = "sharded.json"
@@ -57,15 +62,9 @@ def _stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _faiss() -> Any:
-    from embedkit.search.vector_index import _import_faiss
-
-    return _import_faiss()
-
-
 def gpu_count() -> int:
     """GPUs FAISS can use (0 with faiss-cpu)."""
-    faiss = _faiss()
+    faiss = import_faiss()
     return int(faiss.get_num_gpus()) if hasattr(faiss, "get_num_gpus") else 0
 
 
@@ -109,8 +108,10 @@ class ShardedIndex:
         [[3]]
     """
 
+    kind = "sharded-flat"
+
     def __init__(self, dim: int, shards: list[Any], info: ShardInfo | None = None) -> None:
-        faiss = _faiss()
+        faiss = import_faiss()
         self.dim = dim
         self.shards = shards
         self.info = info or ShardInfo("sharded-flat", dim, sum(int(s.ntotal) for s in shards),
@@ -122,7 +123,7 @@ class ShardedIndex:
         self._merged = faiss.IndexShards(dim, True, True)  # threaded, successive ids
         for s in parts:
             self._merged.add_shard(s)
-        self._parts = parts  # keep the Python objects alive while IndexShards points at them
+        self._parts = list(parts)  # keep the Python objects alive while IndexShards points at them
 
     @classmethod
     def build(cls, vectors: Any, shards: int = 2) -> ShardedIndex:
@@ -132,7 +133,7 @@ class ShardedIndex:
         n, dim = arr.shape
         if shards > n:
             raise EmbedkitError(f"`shards` must not exceed the number of vectors ({n}). Received: shards={shards}")
-        faiss = _faiss()
+        faiss = import_faiss()
         bounds = np.linspace(0, n, shards + 1).astype(np.int64)
         out = []
         for i in range(shards):
@@ -144,7 +145,31 @@ class ShardedIndex:
 
     @property
     def ntotal(self) -> int:
+        """Number of indexed vectors (all shards)."""
         return int(self._merged.ntotal)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """``{"shards": n}``."""
+        return {"shards": len(self.shards)}
+
+    def add(self, vectors: Any, *, progress: ProgressArg = None, batch_size: int = BLOCK_ROWS) -> None:
+        """Append ``vectors`` as one more shard (their ids continue from :attr:`ntotal`)."""
+        arr = _as_rows(vectors)
+        if arr.shape[1] != self.dim:
+            raise EmbedkitError(f"Vectors must have dimension {self.dim} to match the index. Received: shape={arr.shape}")
+        faiss = import_faiss()
+        shard = faiss.IndexFlatIP(self.dim)
+        with Reporter(progress, "index", total=len(arr), unit="vectors", description="Adding a shard") as rep:
+            for block in _blocks(arr, 0, len(arr), batch_size):
+                shard.add(block)
+                rep.advance(len(block))
+        part = faiss.index_cpu_to_all_gpus(shard) if self._gpu else shard
+        self.shards.append(shard)
+        self._parts.append(part)
+        self._merged.add_shard(part)
+        self.info = ShardInfo("sharded-flat", self.dim, self.ntotal, [{"rows": int(s.ntotal)} for s in self.shards],
+                              vectors=self.info.vectors)
 
     def __len__(self) -> int:
         return self.ntotal
@@ -155,7 +180,7 @@ class ShardedIndex:
 
     def save(self, directory: str | os.PathLike[str], *, vectors: str | None = None) -> Path:
         """Write one ``shard_NNN.faiss`` per shard and ``sharded.json`` into ``directory`` (atomically)."""
-        faiss = _faiss()
+        faiss = import_faiss()
         directory = Path(directory)
         with atomic_path(directory) as tmp:
             tmp.mkdir(parents=True)
@@ -172,7 +197,7 @@ class ShardedIndex:
     @classmethod
     def load(cls, directory: str | os.PathLike[str], *, mmap: bool = True) -> ShardedIndex:
         """Reopen a saved sharded index; shards are memory-mapped unless ``mmap=False``."""
-        faiss = _faiss()
+        faiss = import_faiss()
         info = read_info(directory, "sharded-flat")
         flag = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         shards = []
@@ -195,15 +220,18 @@ class OnDiskIVF:
         0
     """
 
-    def __init__(self, index: Any, info: ShardInfo) -> None:
+    kind = "ondisk-ivf"
+
+    def __init__(self, index: Any, info: ShardInfo, directory: str | os.PathLike[str] | None = None) -> None:
         self.index = index
         self.info = info
         self.dim = info.dim
+        self.directory = None if directory is None else Path(directory)
 
     @staticmethod
     def train(sample: np.ndarray, nlist: int, *, seed: int = 1) -> Any:
         """An empty, trained ``IVF<nlist>,Flat`` inner-product index (k-means on ``sample``)."""
-        faiss = _faiss()
+        faiss = import_faiss()
         check_positive_int("nlist", nlist)
         sample = unit_rows(sample)
         if sample.shape[0] < nlist:
@@ -236,7 +264,7 @@ class OnDiskIVF:
         """
         from faiss.contrib.ondisk import merge_ondisk
 
-        faiss = _faiss()
+        faiss = import_faiss()
         arr = _as_rows(vectors)
         n, dim = arr.shape
         if nlist is None:
@@ -273,18 +301,46 @@ class OnDiskIVF:
     @classmethod
     def open(cls, directory: str | os.PathLike[str]) -> OnDiskIVF:
         """Reopen a built index; its inverted lists stay on disk (memory-mapped), wherever the directory moved."""
-        faiss = _faiss()
+        faiss = import_faiss()
         info = read_info(directory, "ondisk-ivf")
         p = Path(directory) / "populated.faiss"
         if not p.is_file() or not (Path(directory) / "lists.ivfdata").is_file():
             raise EmbedkitError(f"The on-disk index is incomplete. Received: {str(directory)!r}")
         with _stdout_to_stderr():
             index = faiss.read_index(str(p), faiss.IO_FLAG_ONDISK_SAME_DIR)
-        return cls(index, info)
+        return cls(index, info, directory)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> OnDiskIVF:
+        """Same as :meth:`open` (the :class:`~embedkit.search.base.Index` protocol's name)."""
+        return cls.open(directory)
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Copy the index (its directory: lists file included) to ``directory``, atomically."""
+        directory = Path(directory)
+        if self.directory is None:
+            raise EmbedkitError("Expected an on-disk index opened from its directory. Received: one without a directory")
+        if directory.resolve() != self.directory.resolve():
+            with atomic_path(directory) as tmp:
+                shutil.copytree(self.directory, tmp)
+        return directory
 
     @property
     def ntotal(self) -> int:
+        """Number of indexed vectors."""
         return int(self.index.ntotal)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """``nlist`` and the default ``nprobe``."""
+        return dict(self.info.params)
+
+    def add(self, vectors: Any, *, progress: ProgressArg = None) -> None:
+        """Not supported: the inverted lists are written once, by :meth:`build` (a one-line error)."""
+        raise EmbedkitError(
+            "Expected the vectors of an on-disk IVF index to be added by OnDiskIVF.build (its lists are written "
+            "once). Received: add() on a built index"
+        )
 
     def __len__(self) -> int:
         return self.ntotal
@@ -296,13 +352,8 @@ class OnDiskIVF:
 
 
 def _search(index: Any, dim: int, queries: np.ndarray, k: int, ntotal: int) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-        raise EmbedkitError(f"`k` must be a positive integer. Received: k={k!r}")
-    q = np.asarray(queries, dtype=np.float32)
-    if q.ndim == 1:
-        q = q[None, :]
-    if q.ndim != 2 or q.shape[1] != dim:
-        raise EmbedkitError(f"Query vectors must have dimension {dim} to match the index. Received: shape={q.shape}")
+    k = check_k(k)
+    q = as_queries(queries, dim)
     kk = int(min(k, ntotal))
     scores, ids = index.search(unit_rows(q), kk)
     scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
@@ -329,3 +380,39 @@ def open_index(directory: str | os.PathLike[str]) -> ShardedIndex | OnDiskIVF:
     info = read_info(directory)
     return ShardedIndex.load(directory) if info.kind == "sharded-flat" else OnDiskIVF.open(directory)
 
+
+def query_index(
+    directory: str | os.PathLike[str], words: Sequence[str], k: int = 10, *, nprobe: int | None = None
+) -> list[NeighboursResult]:
+    """Nearest neighbours of ``words`` (each excluded from its own results) in a saved sharded or on-disk index,
+    looked up in the vector set the index records.
+
+    An unknown word raises :class:`~embedkit.errors.UnknownWordError`; a set whose size changed since the
+    build raises a one-line error. ``nprobe`` applies to an on-disk IVF index.
+    """
+    from embedkit.search.queries import NeighboursResult, to_neighbours
+    from embedkit.vectors.vector_set import open_vectors
+
+    k = check_k(k)
+    info = read_info(directory)
+    if not info.vectors:
+        raise EmbedkitError(f"The index does not record its vector set. Received: {str(directory)!r}")
+    vs = open_vectors(info.vectors)
+    if vs.size != info.ntotal:
+        raise EmbedkitError(f"The vector set changed since the index was built. Received: {vs.size} words, "
+                            f"index of {info.ntotal}")
+    rows = []
+    for w in words:
+        row = vs.vocab.row(w)
+        if row is None:
+            raise UnknownWordError(w)
+        rows.append(row)
+    index = open_index(directory)
+    options = {"nprobe": nprobe} if isinstance(index, OnDiskIVF) else {}
+    scores, found = index.search(np.asarray(vs.matrix[rows]), k + 1, **options)
+    out = []
+    for w, row, srow, irow in zip(words, rows, scores, found):
+        keep = [(s, i) for s, i in zip(srow, irow) if i >= 0 and int(i) != row][:k]
+        out.append(NeighboursResult(w, to_neighbours(vs.vocab, np.array([s for s, _ in keep]),  # type: ignore[arg-type]
+                                                     np.array([i for _, i in keep], np.int64))))
+    return out

@@ -29,7 +29,7 @@ MAX_SENTENCE_LEN = 10000  # as gensim: longer lines are cut into pieces of this 
 
 def iter_lines(paths: Sequence[str | os.PathLike[str]], encoding: str = "utf-8") -> Iterator[str]:
     """Lines of every file in turn, decompressing ``.gz`` / ``.bz2`` / ``.xz``; undecodable bytes replaced."""
-    from embedkit.vectors.formats.text import open_maybe_compressed
+    from embedkit.vectors.formats.common import open_maybe_compressed
 
     for path in paths:
         p = check_input_file(path, "corpus file")

@@ -1,9 +1,14 @@
-"""The embedkit home directory (``EMBEDKIT_HOME``, default ``~/.embedkit``) and its named vector sets.
+"""The embedkit home directory (``EMBEDKIT_HOME``, default ``~/.embedkit``): where named sets live, what a
+set name may be, and which set is the default.
+
+Turning a user's spec into a path (which may install a known set) is :mod:`embedkit.vectors.catalog`, above
+this module and :mod:`embedkit.vectors.named`.
 
 Layout::
 
     $EMBEDKIT_HOME/vectors/<name>/   native vector sets (trained, converted or installed)
     $EMBEDKIT_HOME/default           the name of the set query commands use without --vectors
+    $EMBEDKIT_HOME/downloads/        downloaded archives of known sets
 
 >>> import os, tempfile
 >>> os.environ["EMBEDKIT_HOME"] = tempfile.mkdtemp()
@@ -17,9 +22,11 @@ import os
 import re
 from pathlib import Path
 
-from embedkit.files.atomic import atomic_write_text
 from embedkit.errors import EmbedkitError
+from embedkit.files.atomic import atomic_write_text
+from embedkit.vectors.formats.native import is_native_set
 
+DEFAULT_FILE = "default"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -32,6 +39,11 @@ def home_dir() -> Path:
 def vectors_dir() -> Path:
     """Directory holding the named native vector sets."""
     return home_dir() / "vectors"
+
+
+def downloads_dir() -> Path:
+    """Directory keeping downloaded archives (so an interrupted download resumes)."""
+    return home_dir() / "downloads"
 
 
 def is_set_name(text: str) -> bool:
@@ -53,66 +65,37 @@ def set_path(name: str) -> Path:
     return vectors_dir() / check_set_name(name)
 
 
+def is_installed(name: str) -> bool:
+    """True if the home directory holds a native set called ``name``."""
+    return is_set_name(name) and is_native_set(vectors_dir() / name)
+
+
 def list_sets() -> list[str]:
     """Names of the native sets in the home directory, sorted."""
     d = vectors_dir()
     if not d.is_dir():
         return []
-    return sorted(p.name for p in d.iterdir() if p.is_dir() and (p / "meta.json").is_file())
+    return sorted(p.name for p in d.iterdir() if p.is_dir() and is_native_set(p))
 
 
 def get_default() -> str | None:
     """Name of the default set, or None if none is set (or it was deleted)."""
-    f = home_dir() / "default"
+    f = home_dir() / DEFAULT_FILE
     try:
         name = f.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    return name if name and (vectors_dir() / name / "meta.json").is_file() else None
+    return name if name and is_native_set(vectors_dir() / name) else None
 
 
 def set_default(name: str) -> None:
-    """Make ``name`` the default set for query commands (it must exist, or be an installable named set)."""
-    check_set_name(name)
-    if not (vectors_dir() / name / "meta.json").is_file():
-        from embedkit.vectors.named import KNOWN_SETS, ensure_named_set
+    """Make the installed set ``name`` the default set for query commands.
 
-        if name not in KNOWN_SETS:
-            have = ", ".join(list_sets()) or "none"
-            raise EmbedkitError(f"No vector set named {name!r} in {vectors_dir()}. Received: {name!r} (have: {have})")
-        ensure_named_set(name)
-    home_dir().mkdir(parents=True, exist_ok=True)
-    atomic_write_text(home_dir() / "default", name + "\n")
-
-
-def resolve_vectors_path(spec: str | os.PathLike[str] | None) -> Path:
-    """Turn ``--vectors`` (a path, a set name, or None for the default) into a path on disk.
-
-    Known named sets (e.g. ``glove-6b-50d``) are installed into the home directory on first use.
+    To install a known set first, use :func:`embedkit.vectors.catalog.make_default`.
     """
-    if spec is None:
-        name = get_default()
-        if name is None:
-            raise EmbedkitError(
-                "No default vector set. Train one with `embedkit train-cbow`, or run "
-                "`embedkit vectors set-default glove-6b-50d`, or pass --vectors PATH. Received: no --vectors"
-            )
-        return vectors_dir() / name
-    text = os.fspath(spec)
-    p = Path(text).expanduser()
-    if p.exists():
-        return p
-    if is_set_name(text):
-        candidate = vectors_dir() / text
-        if (candidate / "meta.json").is_file():
-            return candidate
-        from embedkit.vectors.named import KNOWN_SETS, ensure_named_set
-
-        if text in KNOWN_SETS:
-            return ensure_named_set(text)
+    check_set_name(name)
+    if not is_installed(name):
         have = ", ".join(list_sets()) or "none"
-        raise EmbedkitError(
-            f"Expected a vectors path or a set name (have: {have}; installable: {', '.join(KNOWN_SETS)}). "
-            f"Received: {text!r}"
-        )
-    raise EmbedkitError(f"Vectors path does not exist. Received: {text!r}")
+        raise EmbedkitError(f"No vector set named {name!r} in {vectors_dir()}. Received: {name!r} (have: {have})")
+    home_dir().mkdir(parents=True, exist_ok=True)
+    atomic_write_text(home_dir() / DEFAULT_FILE, name + "\n")

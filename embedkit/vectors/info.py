@@ -1,8 +1,8 @@
 """`describe`: a summary of a vector set (size, dim, dtype, norms, sample words) for ``embedkit info``.
 
-:func:`describe_path` summarises a native set without reading its whole vocabulary (only ``meta.json``,
-the memory-mapped ``vectors.npy`` and the first lines of ``vocab.txt``), so ``embedkit info`` on 400k
-vectors is dominated by interpreter start-up.
+:func:`describe_set` summarises a native set without reading its whole vocabulary (only its metadata,
+the memory-mapped matrix and the first words), so ``embedkit info`` on 400k vectors is dominated by
+interpreter start-up and the norms.
 
 >>> import numpy as np
 >>> from embedkit.vectors.word_vectors import WordVectors
@@ -13,49 +13,37 @@ vectors is dominated by interpreter start-up.
 from __future__ import annotations
 
 import os
-from itertools import islice
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from embedkit.vectors.vector_set import VectorSet
 from embedkit.vectors.word_vectors import WordVectors
 
 
 def describe(wv: WordVectors, path: str | os.PathLike[str] | None = None, sample: int = 10) -> dict[str, Any]:
     """Summary of ``wv`` as a JSON-ready dict."""
-    meta = getattr(wv, "meta", {}) or {}
+    meta = wv.meta or {}
     return _summary(wv.vectors, len(wv), wv.source, wv.counts is not None, wv.keys[: max(sample, 0)], meta, path)
 
 
-def describe_path(path: str | os.PathLike[str], sample: int = 10, **read_kwargs: Any) -> dict[str, Any]:
-    """Summary of the vectors at ``path``: native sets are read lazily, other formats fully.
+def describe_set(vs: VectorSet, sample: int = 10) -> dict[str, Any]:
+    """Summary of an opened set: a native set is read lazily (its metadata, the memory-mapped matrix and the
+    first words only), a plain file fully.
 
     Example:
         >>> import tempfile
+        >>> from embedkit.vectors.vector_set import open_vectors
         >>> d = os.path.join(tempfile.mkdtemp(), "s")
         >>> WordVectors(["x", "y"], np.ones((2, 4), np.float32)).save(d)
-        >>> describe_path(d, sample=1)["sample_words"]
+        >>> describe_set(open_vectors(d), sample=1)["sample_words"]
         ['x']
     """
-    from embedkit.vectors.formats import detect_format, read_vectors
-
-    p = Path(path)
-    if detect_format(p) != "native":
-        return describe(read_vectors(p, **read_kwargs), p, sample=sample)
-    from embedkit.vectors.formats.native import read_meta
-    from embedkit.errors import FormatError
-
-    meta = read_meta(p)
-    vectors = np.load(p / "vectors.npy", mmap_mode="r", allow_pickle=False)
-    if vectors.shape != (meta["size"], meta["dim"]):
-        raise FormatError(
-            f"vectors.npy must have shape (size, dim) = ({meta['size']}, {meta['dim']}) as meta.json says. "
-            f"Received: shape={vectors.shape} in {p / 'vectors.npy'}"
-        )
-    with open(p / "vocab.txt", encoding="utf-8") as fh:
-        words = [line.rstrip("\n").rpartition("\t")[0] for line in islice(fh, max(sample, 0))]
-    return _summary(vectors, int(meta["size"]), meta.get("source"), bool(meta.get("has_counts")), words, meta, p)
+    meta = vs.meta
+    if meta is None:
+        return describe(vs.wv, vs.path, sample=sample)
+    return _summary(vs.matrix, int(meta["size"]), meta.get("source"), bool(meta.get("has_counts")),
+                    vs.vocab.head(sample), meta, vs.path)
 
 
 def _summary(

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from embedkit.errors import EmbedkitError
+from embedkit.progress import ProgressArg
+from embedkit.vectors.home import check_set_name, downloads_dir, is_installed, set_path
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,16 @@ KNOWN_SETS: dict[str, NamedSet] = {
 }
 
 
-def ensure_named_set(name: str, allow_download: bool | None = None) -> Path:
-    """Install the named set into ``EMBEDKIT_HOME`` if needed and return its native directory."""
-    from embedkit.vectors.home import vectors_dir
+def ensure_named_set(name: str, allow_download: bool | None = None, progress: ProgressArg = True) -> Path:
+    """Install the named set into ``EMBEDKIT_HOME`` if needed and return its native directory.
 
+    ``progress`` reports a download (see :mod:`embedkit.progress`; ``True`` logs it).
+    """
     spec = KNOWN_SETS.get(name)
     if spec is None:
         raise EmbedkitError(f"Unknown named set. Expected one of {', '.join(KNOWN_SETS)}. Received: {name!r}")
-    target = vectors_dir() / name
-    if (target / "meta.json").is_file():
+    target = set_path(name)
+    if is_installed(name):
         return target
     if spec.package is not None and _package_root(spec.package) is not None:
         wv = glove_from_package(spec.package)
@@ -76,21 +79,21 @@ def ensure_named_set(name: str, allow_download: bool | None = None) -> Path:
             f"Vector set {name!r} is not installed. Expected {' or '.join(ways) or 'a set in EMBEDKIT_HOME'}. "
             f"Received: {name!r}"
         )
-    return download_named_set(name)
+    return download_named_set(name, progress=progress)
 
 
-def download_named_set(name: str, progress: bool = True, force: bool = False) -> Path:
+def download_named_set(name: str, progress: ProgressArg = True, force: bool = False) -> Path:
     """Download the official archive of a named set, check it, and install the set into ``EMBEDKIT_HOME``.
 
     The archive is kept in ``$EMBEDKIT_HOME/downloads`` (an interrupted download resumes). With
-    ``force=True`` the archive is fetched again and an installed set is replaced.
+    ``force=True`` the archive is fetched again and an installed set is replaced. ``progress`` receives the
+    download's progress events (see :mod:`embedkit.progress`; ``True`` logs them, None is silent).
 
     Example:
         download_named_set("glove-6b-50d")
         PosixPath('/root/.embedkit/vectors/glove-6b-50d')
     """
     from embedkit.files.download import download_file
-    from embedkit.vectors.home import check_set_name, vectors_dir
 
     check_set_name(name)
     spec = KNOWN_SETS.get(name)
@@ -98,10 +101,10 @@ def download_named_set(name: str, progress: bool = True, force: bool = False) ->
         raise EmbedkitError(f"Unknown named set. Expected one of {', '.join(KNOWN_SETS)}. Received: {name!r}")
     if spec.url is None:
         raise EmbedkitError(f"Expected a named set with a download URL. Received: {name!r} has none")
-    target = vectors_dir() / name
-    if (target / "meta.json").is_file() and not force:
+    target = set_path(name)
+    if is_installed(name) and not force:
         return target
-    archive_path = vectors_dir().parent / "downloads" / Path(spec.url).name
+    archive_path = downloads_dir() / Path(spec.url).name
     if force and archive_path.is_file():
         archive_path.unlink()
     archive = download_file(
@@ -116,10 +119,9 @@ def download_named_set(name: str, progress: bool = True, force: bool = False) ->
 
 def install_from_zip(archive: str | os.PathLike[str], member: str, name: str) -> Path:
     """Read ``member`` (a GloVe text file) out of a zip archive and save it as the named set ``name``."""
-    from embedkit.vectors.formats.text import read_text
-    from embedkit.vectors.home import vectors_dir
+    from embedkit.vectors.word_vectors import WordVectors
 
-    target = vectors_dir() / name
+    target = set_path(name)
     try:
         zf = zipfile.ZipFile(archive)
     except zipfile.BadZipFile:
@@ -131,7 +133,7 @@ def install_from_zip(archive: str | os.PathLike[str], member: str, name: str) ->
         tmpdir.mkdir(parents=True, exist_ok=True)
         try:
             extracted = zf.extract(member, tmpdir)
-            wv = read_text(extracted, header=False)
+            wv = WordVectors.load(extracted, format="glove")
             wv.save(target, source=f"{name} (from {Path(archive).name})")
         finally:
             import shutil

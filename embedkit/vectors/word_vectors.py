@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from embedkit.errors import EmbedkitError, UnknownWordError
+from embedkit.vectors.formats.base import VectorTable
 
 if TYPE_CHECKING:  # pragma: no cover
     from gensim.models import KeyedVectors
@@ -24,6 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class WordVectors:
     """Words and their vectors: ``keys``, ``key_to_index``, ``vectors`` (float32 N×d), optional ``counts``.
+
+    ``meta`` holds the metadata a native set was read with (None otherwise).
 
     ``vectors`` may be a read-only memory map (the native format is opened that way), so loading is instant
     and several processes share the pages.
@@ -70,6 +73,7 @@ class WordVectors:
                 )
         self.counts: np.ndarray | None = counts
         self.source = source
+        self.meta: dict[str, Any] | None = None
         self._key_to_index: dict[str, int] | None = None
         self._unit: np.ndarray | None = None
         self._is_unit = False
@@ -177,16 +181,32 @@ class WordVectors:
         Keyword arguments go to the writer (e.g. ``dtype="float16"`` for native, ``precision`` for text).
         The write is atomic: a failure leaves no partial output.
         """
-        from embedkit.vectors.formats import write_vectors
+        from embedkit.vectors.formats import write_table
 
-        write_vectors(self, path, format=format, **kwargs)
+        write_table(self.to_table(), path, format=format, **kwargs)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], format: str | None = None, **kwargs: Any) -> WordVectors:
-        """Read a vectors file or native directory; the format is detected when not given."""
-        from embedkit.vectors.formats import read_vectors
+        """Read a vectors file or native directory; the format is detected when not given.
 
-        return read_vectors(path, format=format, **kwargs)
+        Keyword arguments go to the reader (see each format's ``read_options``); others raise.
+        """
+        from embedkit.vectors.formats import read_table
+
+        return cls.from_table(read_table(path, format=format, **kwargs))
+
+    @classmethod
+    def from_table(cls, table: VectorTable) -> WordVectors:
+        """The set a reader produced (no copy of the vectors)."""
+        wv = cls(table.keys, table.vectors, table.counts, source=table.source)
+        wv.meta = table.meta
+        if table.key_index is not None and len(table.key_index) == len(wv.keys):
+            wv._key_to_index = table.key_index
+        return wv
+
+    def to_table(self) -> VectorTable:
+        """The set as a writer's table (no copy)."""
+        return VectorTable(self.keys, self.vectors, self.counts, self.source, self.meta)
 
     # -- conversions -------------------------------------------------------------------------------------
     def subset(self, words: Iterable[str]) -> WordVectors:

@@ -17,7 +17,7 @@ from embedkit.vectors import named
 from embedkit.cli import app
 from embedkit.files.download import download_file
 from embedkit.errors import EmbedkitError
-from embedkit.vectors.formats import read_vectors
+from embedkit.vectors.loading import read_vectors
 
 runner = CliRunner()
 
@@ -117,6 +117,16 @@ def test_download_resumes_partial_file(server, tmp_path):
     dest2 = tmp_path / "r2.bin"
     (tmp_path / "r2.bin.part").write_bytes(b"garbage")
     assert download_file(server.url("/r.bin"), dest2, progress=False).read_bytes() == data
+
+
+def test_download_reports_progress_events(server, tmp_path):
+    data = b"x" * 3_000_000
+    server.files["/p.bin"] = data
+    seen = []
+    download_file(server.url("/p.bin"), tmp_path / "p.bin", progress=seen.append)
+    assert {e.task for e in seen} == {"download"} and seen[0].stage == "start" and seen[-1].stage == "end"
+    assert seen[-1].completed == len(data) and seen[-1].total == len(data) and seen[-1].unit == "bytes"
+    assert "error" not in seen[-1].fields and seen[-1].description == "downloading p.bin"
 
 
 def test_download_http_error_is_one_line(server, tmp_path):

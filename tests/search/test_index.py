@@ -118,7 +118,7 @@ def test_save_load_round_trip(tmp_path, data: np.ndarray, kind: str) -> None:
     q = data[:7]
     assert (back.search(q, k=6)[1] == idx.search(q, k=6)[1]).all()
     if kind == "exact":
-        assert isinstance(back._codes, np.memmap)  # opened without reading the vectors
+        assert isinstance(back.unit_vectors, np.memmap)  # opened without reading the vectors
 
 
 def _make_set(path, x: np.ndarray) -> WordVectors:
@@ -247,6 +247,43 @@ def test_default_kind_by_size() -> None:
 
 
 def test_progress_goes_to_stderr(data: np.ndarray, capsys) -> None:
-    VectorIndex.build(data, kind="hnsw", progress=True)
+    from embedkit.cli.output import RichProgress
+
+    with RichProgress() as progress:
+        VectorIndex.build(data, kind="hnsw", progress=progress)
     out, err = capsys.readouterr()
     assert out == "" and "Building hnsw index" in err
+
+
+# -- the Index protocol and the kinds registry -----------------------------------------------------------------
+def test_every_kind_and_the_facade_follow_the_index_protocol(tmp_path, data: np.ndarray) -> None:
+    from embedkit.search.base import Index
+    from embedkit.search.kinds import INDEX_KINDS
+
+    assert list(KINDS) == INDEX_KINDS.names()
+    for name, cls in INDEX_KINDS.items():
+        impl = cls(12, **({"nlist": 4} if name == "ivf" else {}))
+        impl.add(data)
+        assert isinstance(impl, Index) and impl.kind == name and impl.ntotal == 600
+        scores, ids = impl.search(data[:3], k=2)
+        assert ids.shape == (3, 2) and (ids[:, 0] == np.arange(3)).all()
+        path = tmp_path / f"{name}{cls.file_suffix}"
+        impl.save(path)
+        assert cls.load(path, **impl.params).ntotal == 600
+    assert isinstance(VectorIndex.build(data), Index)
+
+
+def test_index_progress_events(data: np.ndarray) -> None:
+    seen = []
+    VectorIndex.build(data, kind="ivf", nlist=4, progress=seen.append, batch_size=250)
+    assert {e.task for e in seen} == {"index"} and seen[0].stage == "start" and seen[-1].stage == "end"
+    assert seen[-1].completed == 600 and seen[-1].description == "Building ivf index"
+    assert any("training IVF4" in (e.get("status") or "") for e in seen)
+
+
+def test_recall_module_matches_the_method(data: np.ndarray) -> None:
+    from embedkit.search.recall import recall_at_k
+
+    idx = VectorIndex.build(data, kind="hnsw")
+    a, b = recall_at_k(idx, data, k=5, sample=40), idx.recall_at_k(data, k=5, sample=40)
+    assert (a.kind, a.k, a.sample, a.recall) == (b.kind, b.k, b.sample, b.recall)

@@ -155,12 +155,12 @@ def test_similarity_analogy_doesnt_match(named) -> None:
 
 
 def test_rich_table_on_a_terminal(named, monkeypatch) -> None:
-    import embedkit.cli.commands.search as sc
+    from embedkit.cli.output import print_table
 
     printed = []
-    monkeypatch.setattr(sc.sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     monkeypatch.setattr("rich.console.Console.print", lambda self, obj: printed.append(obj))
-    sc._table("Neighbours of 'w3'", ["#", "word", "cosine"], [["1", "w7", "0.5000"]])
+    print_table("Neighbours of 'w3'", ["#", "word", "cosine"], [["1", "w7", "0.5000"]])
     (table,) = printed
     assert table.title == "Neighbours of 'w3'" and [c.header for c in table.columns] == ["#", "word", "cosine"]
     assert table.row_count == 1

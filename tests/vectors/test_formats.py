@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from embedkit.errors import EmbedkitError, FormatError
-from embedkit.vectors.formats import detect_format, read_vectors, write_vectors
+from embedkit.vectors.formats import detect_format
+from embedkit.vectors.loading import read_vectors, write_vectors
 from embedkit.vectors.formats import text as text_mod
 from embedkit.vectors.formats.binary import read_word2vec_binary, write_word2vec_binary
 from embedkit.vectors.formats.text import read_text

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from embedkit.vectors import named
 from embedkit.cli import app
 from embedkit.errors import EmbedkitError
-from embedkit.vectors.home import get_default, resolve_vectors_path
+from embedkit.vectors.catalog import resolve_vectors_path
+from embedkit.vectors.home import get_default
 
 runner = CliRunner()
 

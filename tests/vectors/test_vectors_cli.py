@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from embedkit.cli import app
-from embedkit.vectors.formats import read_vectors
+from embedkit.vectors.loading import read_vectors
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -179,3 +179,13 @@ def test_convert_into_home_by_name(tmp_path, small_vectors, home):
     assert "--to must be native" in err
     err = _one_line_error(runner.invoke(app, ["convert", str(p), "../x", "--name"]), 2)
     assert "Received: '../x'" in err
+
+
+def test_info_takes_the_vectors_as_argument_or_option(tmp_path, small_vectors):
+    small_vectors.save(tmp_path / "s")
+    small_vectors.save(tmp_path / "t")
+    by_arg = runner.invoke(app, ["info", str(tmp_path / "s"), "--json"])
+    by_opt = runner.invoke(app, ["info", "-v", str(tmp_path / "s"), "--json"])
+    assert by_arg.exit_code == by_opt.exit_code == 0 and json.loads(by_arg.stdout) == json.loads(by_opt.stdout)
+    r = runner.invoke(app, ["info", str(tmp_path / "s"), "--vectors", str(tmp_path / "t")])
+    assert r.exit_code == 2 and "give the vectors once" in r.output

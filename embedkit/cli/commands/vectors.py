@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from embedkit.cli.base import command, fail, handle_errors, vectors_app
+from embedkit.cli.options import VectorsArg, VectorsOpt, pick_vectors
+from embedkit.cli.output import RichProgress, emit_json_lines, note, print_fields
 
 FORMAT_HELP = "native | word2vec | word2vec-bin | glove"
 
@@ -28,102 +28,82 @@ def convert(
     ] = False,
 ) -> None:
     """Convert vectors between formats (atomic: nothing is left behind on error or Ctrl-C)."""
-    from embedkit.vectors.formats import FORMATS, read_vectors
-    from embedkit.vectors.home import resolve_vectors_path
+    from embedkit.vectors.formats import FORMATS, reader_options, writer_options
+    from embedkit.vectors.home import is_set_name, set_path
+    from embedkit.vectors.vector_set import open_vectors
 
     if to not in FORMATS:
         fail(f"`--to` must be one of {', '.join(FORMATS)}. Received: --to {to!r}", code=2)
     if from_format is not None and from_format not in FORMATS:
         fail(f"`--from` must be one of {', '.join(FORMATS)}. Received: --from {from_format!r}", code=2)
     if as_name:
-        from embedkit.vectors.home import is_set_name, set_path
-
         if to != "native":
             fail(f"`--name` writes a native set, so --to must be native. Received: --to {to!r}", code=2)
         if not is_set_name(dst):
             fail(f"With --name, DST must be letters, digits, '.', '_' or '-'. Received: {dst!r}", code=2)
         dst = str(set_path(dst))
     report: dict[str, int] = {}
-    wv = read_vectors(
-        resolve_vectors_path(src), format=from_format, encoding=encoding, skip_bad_lines=skip_bad_lines,
-        report=report,
-    )
-    kwargs: dict[str, object] = {"dtype": dtype} if to == "native" else {"precision": precision}
-    if to == "word2vec-bin":
-        kwargs = {}
-    wv.save(dst, format=to, **kwargs)
+    vs = open_vectors(src)
+    # --encoding / --skip-bad-lines apply to the readers that take them (text and binary input).
+    given = {"encoding": encoding, "skip_bad_lines": skip_bad_lines, "report": report}
+    wv = vs.read(format=from_format, **reader_options(from_format or vs.format, given))
+    wv.save(dst, format=to, **writer_options(to, {"dtype": dtype, "precision": precision}))
     notes = []
     if report.get("skipped_lines"):
         notes.append(f"skipped {report['skipped_lines']} bad lines")
     if report.get("duplicates"):
         notes.append(f"dropped {report['duplicates']} duplicate words (kept the first)")
     extra = f" ({'; '.join(notes)})" if notes else ""
-    typer.echo(f"Wrote {len(wv)} vectors of dim {wv.dim} to {dst} as {to}{extra}.", err=True)
+    note(f"Wrote {len(wv)} vectors of dim {wv.dim} to {dst} as {to}{extra}.")
 
 
 @command("info")
 def info(
-    vectors: Annotated[Optional[str], typer.Argument(help="Vectors file, native directory or set name.")] = None,
+    vectors: VectorsArg = None,
+    vectors_opt: VectorsOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     sample: Annotated[int, typer.Option(help="How many sample words to show.")] = 10,
 ) -> None:
-    """Size, dimension, norms summary and sample words of a vector set."""
-    from embedkit.vectors.home import resolve_vectors_path
-    from embedkit.vectors.info import describe_path
+    """Size, dimension, norms summary and sample words of a vector set (VECTORS or --vectors)."""
+    from embedkit.vectors.info import describe_set
+    from embedkit.vectors.vector_set import open_vectors
 
     if sample < 0:
         fail(f"`--sample` must be a non-negative integer. Received: --sample {sample}", code=2)
-    path = resolve_vectors_path(vectors)
-    summary = describe_path(path, sample=sample)
+    vs = open_vectors(pick_vectors(vectors, vectors_opt))
+    summary = describe_set(vs, sample=sample)
     if as_json:
-        typer.echo(json.dumps(summary))
+        emit_json_lines([summary], ensure_ascii=True)
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{path}", show_header=False)
-    for k, v in summary.items():
-        table.add_row(k, ", ".join(v) if isinstance(v, list) else str(v))
-    Console().print(table)
+    print_fields(f"{vs.path}", summary)
 
 
 @vectors_app.command("list")
 @handle_errors
 def vectors_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Named vector sets in EMBEDKIT_HOME (* marks the default)."""
-    from embedkit.vectors.formats.native import read_meta
-    from embedkit.vectors.home import get_default, list_sets, vectors_dir
-    from embedkit.vectors.named import KNOWN_SETS
+    from embedkit.vectors.catalog import list_vector_sets
+    from embedkit.vectors.home import vectors_dir
 
-    default = get_default()
-    rows = []
-    for name in list_sets():
-        meta = read_meta(vectors_dir() / name)
-        rows.append({"name": name, "default": name == default, "size": meta["size"], "dim": meta["dim"],
-                     "source": meta.get("source"), "installed": True})
-    for name in KNOWN_SETS:
-        if name not in {r["name"] for r in rows}:
-            rows.append({"name": name, "default": False, "size": None, "dim": KNOWN_SETS[name].dim,
-                         "source": KNOWN_SETS[name].description, "installed": False})
+    rows = [e.to_dict() for e in list_vector_sets()]
     if as_json:
-        for r in rows:
-            typer.echo(json.dumps(r))
+        emit_json_lines(rows, ensure_ascii=True)
         return
     for r in rows:
         mark = "*" if r["default"] else " "
         size = f"{r['size']:>8}" if r["size"] is not None else "(not installed)"
         typer.echo(f"{mark} {r['name']:<24} {size} x {r['dim']:<4} {r['source'] or ''}")
-    typer.echo(f"home: {vectors_dir()}", err=True)
+    note(f"home: {vectors_dir()}")
 
 
 @vectors_app.command("set-default")
 @handle_errors
 def vectors_set_default(name: Annotated[str, typer.Argument(help="A set in EMBEDKIT_HOME or a known set.")]) -> None:
     """Make NAME the vector set query commands use without --vectors (installs known sets)."""
-    from embedkit.vectors.home import set_default
+    from embedkit.vectors.catalog import make_default
 
-    set_default(name)
-    typer.echo(f"Default vector set: {name}", err=True)
+    make_default(name)
+    note(f"Default vector set: {name}")
 
 
 @vectors_app.command("download")
@@ -134,13 +114,18 @@ def vectors_download(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Download NAME's official archive (checked, resumable) and install it into EMBEDKIT_HOME."""
-    from embedkit.vectors.home import vectors_dir
+    from embedkit.vectors.home import is_installed, set_path
     from embedkit.vectors.named import KNOWN_SETS, download_named_set
 
     if name not in KNOWN_SETS:
         fail(f"NAME must be one of {', '.join(KNOWN_SETS)}. Received: {name!r}", code=2)
-    if (vectors_dir() / name / "meta.json").is_file() and not force:
-        typer.echo(f"{name} is already installed in {vectors_dir() / name} (use --force to download again).", err=True)
+    if is_installed(name) and not force:
+        note(f"{name} is already installed in {set_path(name)} (use --force to download again).")
         return
-    path = download_named_set(name, progress=progress, force=force)
-    typer.echo(f"Installed {name} in {path}", err=True)
+    bars = RichProgress(bytes_tasks={"download"}) if progress else None
+    try:
+        path = download_named_set(name, progress=bars, force=force)
+    finally:
+        if bars is not None:
+            bars.close()
+    note(f"Installed {name} in {path}")

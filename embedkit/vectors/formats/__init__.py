@@ -1,22 +1,46 @@
-"""Reading and writing vector files: native (mmap directory), word2vec text, GloVe text, word2vec binary.
+"""Vector file formats: native (mmap directory), word2vec text, GloVe text, word2vec binary.
 
->>> from embedkit.vectors.formats import FORMATS
->>> FORMATS
-('native', 'word2vec', 'glove', 'word2vec-bin')
+Each format is one class in its own module (a :class:`~embedkit.vectors.formats.base.VectorFormat` that
+declares its read and write options), listed in :data:`FORMATS`. :func:`read_table` and :func:`write_table`
+dispatch through the registry and check the options first, so a misspelt option is a one-line error.
+Formats read and write :class:`~embedkit.vectors.formats.base.VectorTable` objects; ``WordVectors.load`` /
+``save`` and :func:`embedkit.vectors.read_vectors` / ``write_vectors`` sit above them.
+
+>>> FORMATS.names()
+['native', 'word2vec', 'glove', 'word2vec-bin']
+>>> import numpy as np, tempfile, os
+>>> p = os.path.join(tempfile.mkdtemp(), "v.txt")
+>>> write_table(VectorTable(["a"], np.ones((1, 2), np.float32)), p, format="glove", precison=3)
+Traceback (most recent call last):
+...
+embedkit.errors.EmbedkitError: Options of the glove writer must be among precision. Received: precison
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from embedkit.errors import EmbedkitError
+from embedkit.registry import Registry, check_options
+from embedkit.vectors.formats.base import VectorFormat, VectorTable
 
-if TYPE_CHECKING:  # pragma: no cover
-    from embedkit.vectors.word_vectors import WordVectors
+FORMATS: Registry[type[VectorFormat]] = Registry(
+    "format",
+    {
+        "native": "embedkit.vectors.formats.native:NativeFormat",
+        "word2vec": "embedkit.vectors.formats.text:Word2VecTextFormat",
+        "glove": "embedkit.vectors.formats.text:GloveTextFormat",
+        "word2vec-bin": "embedkit.vectors.formats.binary:Word2VecBinaryFormat",
+    },
+)
+"""Vector formats by name; an entry is a :class:`VectorFormat` subclass."""
 
-FORMATS = ("native", "word2vec", "glove", "word2vec-bin")
+
+def get_format(name: str) -> VectorFormat:
+    """The format called ``name`` (unknown names raise a one-line error)."""
+    return FORMATS.get(name)()
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
@@ -25,13 +49,11 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     if not p.exists():
         raise EmbedkitError(f"Vectors path does not exist. Received: {str(p)!r}")
     if p.is_dir():
-        if (p / "meta.json").is_file() and (p / "vectors.npy").is_file():
-            return "native"
-        raise EmbedkitError(
-            f"Expected a vectors file or a native vectors directory (with meta.json and vectors.npy). "
-            f"Received: directory {str(p)!r}"
-        )
-    from embedkit.vectors.formats.text import open_maybe_compressed
+        from embedkit.vectors.formats.native import check_native_dir
+
+        check_native_dir(p)
+        return "native"
+    from embedkit.vectors.formats.common import open_maybe_compressed
 
     with open_maybe_compressed(p) as fh:
         head = fh.read(65536)
@@ -68,43 +90,51 @@ def _is_number(tok: bytes) -> bool:
     return True
 
 
-def read_vectors(path: str | os.PathLike[str], format: str | None = None, **kwargs: Any) -> WordVectors:
-    """Read vectors from ``path`` in ``format`` (detected when None). See each reader for options.
+def read_table(path: str | os.PathLike[str], format: str | None = None, **options: Any) -> VectorTable:
+    """Read ``path`` in ``format`` (detected when None) with the format's reader ``options``.
 
-    Text readers accept ``encoding``, ``skip_bad_lines``, ``limit`` and ``report`` (a dict that receives
-    counts of skipped lines and duplicate words).
+    Example:
+        >>> import numpy as np, tempfile, os
+        >>> d = os.path.join(tempfile.mkdtemp(), "s")
+        >>> write_table(VectorTable(["x"], np.ones((1, 3), np.float32)), d)
+        >>> read_table(d).keys, read_table(d, format="native", verify=True).dim
+        (['x'], 3)
     """
-    fmt = format or detect_format(path)
-    if Path(path).is_dir() and fmt != "native":
-        raise EmbedkitError(f"Expected a file for format {fmt!r}. Received: directory {str(path)!r}")
-    if fmt == "native":
-        from embedkit.vectors.formats.native import read_native
-
-        return read_native(path, **kwargs)
-    if fmt in ("word2vec", "glove"):
-        from embedkit.vectors.formats.text import read_text
-
-        return read_text(path, header=None if format is None else fmt == "word2vec", **kwargs)
-    if fmt == "word2vec-bin":
-        from embedkit.vectors.formats.binary import read_word2vec_binary
-
-        return read_word2vec_binary(path, **kwargs)
-    raise EmbedkitError(f"`format` must be one of {', '.join(FORMATS)}. Received: format={fmt!r}")
+    name = FORMATS.canonical(format) if format is not None else detect_format(path)
+    if Path(path).is_dir() and name != "native":
+        raise EmbedkitError(f"Expected a file for format {name!r}. Received: directory {str(path)!r}")
+    fmt = get_format(name)
+    check_options(f"the {name} reader", options, fmt.read_options)
+    return fmt.read(path, **options) if format is not None else fmt.read_detected(path, **options)
 
 
-def write_vectors(wv: WordVectors, path: str | os.PathLike[str], format: str = "native", **kwargs: Any) -> None:
-    """Write ``wv`` to ``path`` in ``format`` atomically (temp file + rename)."""
-    if format == "native":
-        from embedkit.vectors.formats.native import write_native
+def write_table(table: VectorTable, path: str | os.PathLike[str], format: str = "native", **options: Any) -> None:
+    """Write ``table`` (or a ``WordVectors``) to ``path`` in ``format`` atomically (temp file + rename)."""
+    fmt = get_format(format)
+    check_options(f"the {fmt.name} writer", options, fmt.write_options)
+    fmt.write(table, path, **options)
 
-        write_native(wv, path, **kwargs)
-    elif format in ("word2vec", "glove"):
-        from embedkit.vectors.formats.text import write_text
 
-        write_text(wv, path, header=format == "word2vec", **kwargs)
-    elif format == "word2vec-bin":
-        from embedkit.vectors.formats.binary import write_word2vec_binary
+def reader_options(format: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``options`` that the ``format`` reader takes (for a caller holding options meant for several
+    formats, as ``embedkit convert`` does with ``--encoding``, which only text input uses).
 
-        write_word2vec_binary(wv, path, **kwargs)
-    else:
-        raise EmbedkitError(f"`format` must be one of {', '.join(FORMATS)}. Received: format={format!r}")
+    >>> reader_options("native", {"encoding": "latin-1", "verify": True})
+    {'verify': True}
+    """
+    allowed = get_format(format).read_options
+    return {k: v for k, v in options.items() if k in allowed}
+
+
+def writer_options(format: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``options`` that the ``format`` writer takes (``--dtype`` is for native output only).
+
+    >>> writer_options("glove", {"dtype": "float16", "precision": 5})
+    {'precision': 5}
+    """
+    allowed = get_format(format).write_options
+    return {k: v for k, v in options.items() if k in allowed}
+
+
+__all__ = ["FORMATS", "VectorFormat", "VectorTable", "detect_format", "get_format", "read_table", "write_table",
+           "reader_options", "writer_options"]

@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from embedkit.errors import EmbedkitError, FormatError, check_input_file
 from embedkit.files.atomic import atomic_path
-from embedkit.errors import EmbedkitError, check_input_file, FormatError
-from embedkit.vectors.word_vectors import WordVectors
+from embedkit.vectors.formats.base import VectorFormat, VectorTable
+from embedkit.vectors.formats.common import KeyTable, check_encoding, check_limit, is_compressed, open_maybe_compressed
 
 CHUNK = 1 << 20  # bytes read per step
 _WS = b" \t\n\r\x0b\x0c"
@@ -34,8 +35,7 @@ def read_word2vec_binary(
     report: dict[str, Any] | None = None,
     encoding: str = "utf-8",
     skip_bad_lines: bool = False,
-    **_: Any,
-) -> WordVectors:
+) -> VectorTable:
     """Read a word2vec C binary file (``.gz`` / ``.bz2`` / ``.xz`` are decompressed on the fly).
 
     Args:
@@ -55,16 +55,10 @@ def read_word2vec_binary(
         >>> read_word2vec_binary(p)["hi"].tolist()
         [1.0, 2.0]
     """
-    from embedkit.vectors.formats.text import _Vocab, _is_compressed, open_maybe_compressed
-
     p = check_input_file(path, "vectors file")
     name = str(p)
-    try:
-        "".encode(encoding)
-    except LookupError:
-        raise EmbedkitError(f"`encoding` must be a known text encoding. Received: encoding={encoding!r}") from None
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
-        raise EmbedkitError(f"`limit` must be a positive integer. Received: limit={limit!r}")
+    check_encoding(encoding)
+    check_limit(limit)
 
     with open_maybe_compressed(p) as fh:
         head = fh.readline(256)
@@ -81,11 +75,11 @@ def read_word2vec_binary(
         want = count if limit is None else min(count, limit)
         rec = 4 * dim
         cap = want
-        if not _is_compressed(name):  # don't trust a huge count in a small file
+        if not is_compressed(name):  # don't trust a huge count in a small file
             cap = min(cap, (p.stat().st_size - len(head)) // (rec + 2) + 1)
         out = np.empty((max(cap, 1), dim), dtype=np.float32)
         n = 0  # entries read
-        vocab = _Vocab()
+        vocab = KeyTable()
         skipped = 0
         buf = b""
         pos = 0
@@ -171,38 +165,52 @@ def read_word2vec_binary(
         vectors = vectors.copy()
     if report is not None:
         report.update(skipped_lines=skipped, duplicates=vocab.duplicates, lines=n)
-    wv = WordVectors(vocab.words, vectors, source=name)
-    wv._key_to_index = vocab.k2i
-    return wv
+    return VectorTable(vocab.words, vectors, source=name, key_index=vocab.k2i)
 
 
 def _show(word: bytes) -> str:
     return repr(word[:40].decode("utf-8", "replace"))
 
 
-def write_word2vec_binary(wv: WordVectors, path: str | os.PathLike[str], **_: Any) -> None:
-    """Write ``wv`` as word2vec C binary (UTF-8 words, little-endian float32, newline after each vector).
+def write_word2vec_binary(table: VectorTable, path: str | os.PathLike[str]) -> None:
+    """Write ``table`` (or a ``WordVectors``) as word2vec C binary.
+
+    Words are UTF-8, floats little-endian float32, and a newline follows each vector (as word2vec C writes).
 
     Example:
         >>> import tempfile, os
         >>> p = os.path.join(tempfile.mkdtemp(), "y.bin")
-        >>> write_word2vec_binary(WordVectors(["z"], np.ones((1, 2), np.float32)), p)
+        >>> write_word2vec_binary(VectorTable(["z"], np.ones((1, 2), np.float32)), p)
         >>> os.path.getsize(p)
         15
     """
-    bad = next((k for k in wv.keys if not k or any(c in k for c in " \t\n\r")), None)
+    bad = next((k for k in table.keys if not k or any(c in k for c in " \t\n\r")), None)
     if bad is not None:
         raise EmbedkitError(f"Words written as word2vec binary must be non-empty with no whitespace. Received: {bad!r}")
-    dim = wv.dim
+    dim = table.dim
     rec = 4 * dim
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        fh.write(f"{len(wv)} {dim}\n".encode("ascii"))
+        fh.write(f"{len(table)} {dim}\n".encode("ascii"))
         step = 16384
-        for s in range(0, len(wv), step):
-            raw = np.ascontiguousarray(wv.vectors[s : s + step], dtype="<f4").tobytes()
+        for s in range(0, len(table), step):
+            raw = np.ascontiguousarray(table.vectors[s : s + step], dtype="<f4").tobytes()
             fh.write(
                 b"".join(
                     w.encode("utf-8") + b" " + raw[j * rec : (j + 1) * rec] + b"\n"
-                    for j, w in enumerate(wv.keys[s : s + step])
+                    for j, w in enumerate(table.keys[s : s + step])
                 )
             )
+
+
+class Word2VecBinaryFormat(VectorFormat):
+    """The word2vec C binary format (the ``word2vec-bin`` entry of the formats registry)."""
+
+    name = "word2vec-bin"
+    read_options = ("limit", "report", "encoding", "skip_bad_lines")
+    write_options = ()
+
+    def read(self, path: str | os.PathLike[str], **options: Any) -> VectorTable:
+        return read_word2vec_binary(path, **options)
+
+    def write(self, table: VectorTable, path: str | os.PathLike[str], **options: Any) -> None:
+        write_word2vec_binary(table, path, **options)

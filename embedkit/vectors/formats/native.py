@@ -4,12 +4,16 @@
 takes milliseconds. ``vocab.txt`` holds one ``word<TAB>count`` per line (count -1 when unknown).
 ``meta.json`` records dim, size, dtype, source, created and the sha256 of ``vectors.npy``.
 
+This module is the only one that knows the layout's file names: everyone else asks it
+(:func:`is_native_set`, :func:`read_meta`, :func:`open_matrix`, :class:`NativeVocab`, :func:`vectors_file`,
+:func:`vectors_sha256`, ...). :class:`NativeFormat` is its entry in the formats registry.
+
 >>> import numpy as np, tempfile, os
 >>> from embedkit.vectors.word_vectors import WordVectors
 >>> d = os.path.join(tempfile.mkdtemp(), "set")
 >>> WordVectors(["a", "b"], np.eye(2, dtype=np.float32)).save(d)
->>> read_native(d).keys
-['a', 'b']
+>>> read_native(d).keys, NativeVocab(d).row("b"), open_matrix(d).shape
+(['a', 'b'], 1, (2, 2))
 """
 
 from __future__ import annotations
@@ -18,16 +22,42 @@ import datetime as _dt
 import hashlib
 import json
 import os
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from embedkit.files.atomic import atomic_path
 from embedkit.errors import EmbedkitError, FormatError
-from embedkit.vectors.word_vectors import WordVectors
+from embedkit.files.atomic import atomic_path
+from embedkit.vectors.formats.base import VectorFormat, VectorTable
 
 FORMAT_VERSION = 1
+META_FILE = "meta.json"
+VECTORS_FILE = "vectors.npy"
+VOCAB_FILE = "vocab.txt"
+
+
+# -- the layout ----------------------------------------------------------------------------------------------
+def is_native_set(path: str | os.PathLike[str]) -> bool:
+    """True if ``path`` is a native set directory (it holds the set's metadata file)."""
+    return (Path(path) / META_FILE).is_file()
+
+
+def check_native_dir(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a ``Path`` if it holds a native set's metadata and vectors, else a one-line error."""
+    p = Path(path)
+    if not ((p / META_FILE).is_file() and (p / VECTORS_FILE).is_file()):
+        raise EmbedkitError(
+            f"Expected a vectors file or a native vectors directory (with {META_FILE} and {VECTORS_FILE}). "
+            f"Received: directory {str(p)!r}"
+        )
+    return p
+
+
+def vectors_file(path: str | os.PathLike[str]) -> Path:
+    """The file holding a native set's matrix (for its size, mtime or checksum)."""
+    return Path(path) / VECTORS_FILE
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 22) -> str:
@@ -39,49 +69,133 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
+def vectors_sha256(path: str | os.PathLike[str], meta: dict[str, Any] | None = None, *, recompute: bool = False) -> str:
+    """The sha256 of a native set's matrix file: the one its metadata records, or (``recompute``, or none
+    recorded) hashed from the file's bytes."""
+    recorded = (meta if meta is not None else read_meta(path)).get("sha256")
+    return recorded if recorded and not recompute else sha256_file(vectors_file(path))
+
+
 def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The parsed ``meta.json`` of a native directory."""
-    p = Path(path) / "meta.json"
+    p = Path(path) / META_FILE
     try:
         meta = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise EmbedkitError(f"Expected a native vectors directory with meta.json. Received: {str(path)!r}") from None
+        raise EmbedkitError(f"Expected a native vectors directory with {META_FILE}. Received: {str(path)!r}") from None
     except json.JSONDecodeError as e:
-        raise FormatError(f"meta.json must be valid JSON. Received: {p}: {e.msg} at line {e.lineno}") from None
+        raise FormatError(f"{META_FILE} must be valid JSON. Received: {p}: {e.msg} at line {e.lineno}") from None
     if not isinstance(meta, dict) or "dim" not in meta or "size" not in meta:
-        raise FormatError(f"meta.json must hold 'dim' and 'size'. Received: {p}")
+        raise FormatError(f"{META_FILE} must hold 'dim' and 'size'. Received: {p}")
     return meta
 
 
-def read_native(path: str | os.PathLike[str], mmap: bool = True, verify: bool = False, **_: Any) -> WordVectors:
+def open_matrix(path: str | os.PathLike[str], meta: dict[str, Any] | None = None, *, mmap: bool = True) -> np.ndarray:
+    """The vectors of a native set: a read-only memory map (unless ``mmap=False``) of shape (size, dim).
+
+    ``meta`` (from :func:`read_meta`) saves reading the metadata again.
+    """
+    p = Path(path)
+    meta = read_meta(p) if meta is None else meta
+    vec_path = p / VECTORS_FILE
+    try:
+        vectors = np.load(vec_path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except FileNotFoundError:
+        raise EmbedkitError(f"Expected {VECTORS_FILE} in the native directory. Received: {str(p)!r}") from None
+    except ValueError as e:
+        raise FormatError(f"{VECTORS_FILE} is not a valid .npy file: {e}. Received: {vec_path}") from None
+    if vectors.ndim != 2 or vectors.shape != (meta["size"], meta["dim"]):
+        raise FormatError(
+            f"{VECTORS_FILE} must have shape (size, dim) = ({meta['size']}, {meta['dim']}) as {META_FILE} says. "
+            f"Received: shape={vectors.shape} in {vec_path}"
+        )
+    return vectors
+
+
+class NativeVocab:
+    """A native set's vocabulary, read lazily: the row of a word and the word of a row without parsing every
+    line (what a one-word query needs; parsing 400k lines would dominate its start-up).
+
+    The file is read as bytes on the first lookup; :meth:`head` reads only the first lines.
+
+    Example:
+        >>> import numpy as np, tempfile, os
+        >>> from embedkit.vectors.word_vectors import WordVectors
+        >>> d = os.path.join(tempfile.mkdtemp(), "s")
+        >>> WordVectors(["x", "y", "z"], np.ones((3, 2), np.float32)).save(d)
+        >>> v = NativeVocab(d)
+        >>> v.row("z"), v[0], len(v), v.row("w"), v.head(2)
+        (2, 'x', 3, None, ['x', 'y'])
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.file = Path(path) / VOCAB_FILE
+        self._raw: bytes | None = None
+        self._ends: np.ndarray | None = None
+
+    def _load(self) -> tuple[bytes, np.ndarray]:
+        if self._raw is None or self._ends is None:
+            try:
+                self._raw = self.file.read_bytes()
+            except FileNotFoundError:
+                raise EmbedkitError(
+                    f"Expected {VOCAB_FILE} in the native directory. Received: {str(self.file.parent)!r}"
+                ) from None
+            self._ends = np.flatnonzero(np.frombuffer(self._raw, np.uint8) == 10)
+        return self._raw, self._ends
+
+    def __len__(self) -> int:
+        return len(self._load()[1])
+
+    def row(self, word: str) -> int | None:
+        """Row of ``word``, or None if it is not in the vocabulary."""
+        if "\t" in word or "\n" in word or not word:
+            return None
+        raw, ends = self._load()
+        needle = word.encode("utf-8") + b"\t"
+        if raw.startswith(needle):
+            return 0
+        pos = raw.find(b"\n" + needle)
+        return None if pos < 0 else int(np.searchsorted(ends, pos)) + 1
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self.row(word) is not None
+
+    def __getitem__(self, i: int) -> str:
+        raw, ends = self._load()
+        start = 0 if i == 0 else int(ends[i - 1]) + 1
+        return raw[start : int(ends[i])].rpartition(b"\t")[0].decode("utf-8")
+
+    def head(self, n: int) -> list[str]:
+        """The first ``n`` words (reads only those lines)."""
+        try:
+            with open(self.file, encoding="utf-8") as fh:
+                return [line.rstrip("\n").rpartition("\t")[0] for line in islice(fh, max(n, 0))]
+        except FileNotFoundError:
+            raise EmbedkitError(
+                f"Expected {VOCAB_FILE} in the native directory. Received: {str(self.file.parent)!r}"
+            ) from None
+
+
+# -- reading and writing ------------------------------------------------------------------------------------
+def read_native(path: str | os.PathLike[str], mmap: bool = True, verify: bool = False) -> VectorTable:
     """Open a native directory; ``vectors`` is a read-only memory map unless ``mmap=False``.
 
     With ``verify=True`` the sha256 of ``vectors.npy`` is checked against ``meta.json``.
     """
     p = Path(path)
     meta = read_meta(p)
-    vec_path = p / "vectors.npy"
-    try:
-        vectors = np.load(vec_path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except FileNotFoundError:
-        raise EmbedkitError(f"Expected vectors.npy in the native directory. Received: {str(p)!r}") from None
-    except ValueError as e:
-        raise FormatError(f"vectors.npy is not a valid .npy file: {e}. Received: {vec_path}") from None
-    if vectors.ndim != 2 or vectors.shape != (meta["size"], meta["dim"]):
-        raise FormatError(
-            f"vectors.npy must have shape (size, dim) = ({meta['size']}, {meta['dim']}) as meta.json says. "
-            f"Received: shape={vectors.shape} in {vec_path}"
-        )
+    vectors = open_matrix(p, meta, mmap=mmap)
+    vec_path = p / VECTORS_FILE
     if verify and meta.get("sha256") and sha256_file(vec_path) != meta["sha256"]:
-        raise FormatError(f"vectors.npy does not match the sha256 in meta.json. Received: {vec_path}")
-    keys, counts = _read_vocab(p / "vocab.txt", with_counts=meta.get("has_counts", True))
+        raise FormatError(f"{VECTORS_FILE} does not match the sha256 in {META_FILE}. Received: {vec_path}")
+    keys, counts = _read_vocab(p / VOCAB_FILE, with_counts=meta.get("has_counts", True))
     if len(keys) != meta["size"]:
         raise FormatError(
-            f"vocab.txt must list {meta['size']} words as meta.json says. Received: {len(keys)} in {p / 'vocab.txt'}"
+            f"{VOCAB_FILE} must list {meta['size']} words as {META_FILE} says. "
+            f"Received: {len(keys)} in {p / VOCAB_FILE}"
         )
-    wv = WordVectors(keys, vectors, counts, source=meta.get("source"))
-    wv.meta = meta  # type: ignore[attr-defined]
-    return wv
+    return VectorTable(keys, vectors, counts, source=meta.get("source"), meta=meta)
 
 
 def _read_vocab(path: Path, with_counts: bool = True) -> tuple[list[str], np.ndarray | None]:
@@ -92,7 +206,7 @@ def _read_vocab(path: Path, with_counts: bool = True) -> tuple[list[str], np.nda
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise EmbedkitError(f"Expected vocab.txt in the native directory. Received: {str(path.parent)!r}") from None
+        raise EmbedkitError(f"Expected {VOCAB_FILE} in the native directory. Received: {str(path.parent)!r}") from None
     if text.endswith("\n"):
         text = text[:-1]
     if not text:
@@ -115,41 +229,55 @@ def _read_vocab(path: Path, with_counts: bool = True) -> tuple[list[str], np.nda
 
 
 def write_native(
-    wv: WordVectors,
+    table: VectorTable,
     path: str | os.PathLike[str],
     dtype: str = "float32",
     source: str | None = None,
     extra_meta: dict[str, Any] | None = None,
-    **_: Any,
 ) -> None:
-    """Write ``wv`` as a native directory at ``path`` (atomically; an existing set is replaced)."""
+    """Write ``table`` (or a ``WordVectors``) as a native directory at ``path`` (atomically; an existing set
+    is replaced)."""
     if dtype not in ("float32", "float16"):
         raise EmbedkitError(f"`dtype` must be 'float32' or 'float16'. Received: dtype={dtype!r}")
-    bad = next((k for k in wv.keys if "\t" in k or "\n" in k or "\r" in k), None)
+    bad = next((k for k in table.keys if "\t" in k or "\n" in k or "\r" in k), None)
     if bad is not None:
         raise EmbedkitError(f"Words must not contain tabs or newlines. Received: {bad!r}")
     with atomic_path(path) as tmp:
         tmp.mkdir()
-        vec_path = tmp / "vectors.npy"
-        arr = np.lib.format.open_memmap(vec_path, mode="w+", dtype=dtype, shape=wv.vectors.shape)
+        vec_path = tmp / VECTORS_FILE
+        arr = np.lib.format.open_memmap(vec_path, mode="w+", dtype=dtype, shape=table.vectors.shape)
         step = 65536
-        for s in range(0, len(wv), step):
-            arr[s : s + step] = wv.vectors[s : s + step]
+        for s in range(0, len(table), step):
+            arr[s : s + step] = table.vectors[s : s + step]
         arr.flush()
         del arr
-        counts = wv.counts if wv.counts is not None else np.full(len(wv), -1, np.int64)
-        with open(tmp / "vocab.txt", "w", encoding="utf-8", newline="\n") as fh:
-            fh.write("".join(f"{k}\t{c}\n" for k, c in zip(wv.keys, counts.tolist())))
+        counts = table.counts if table.counts is not None else np.full(len(table), -1, np.int64)
+        with open(tmp / VOCAB_FILE, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write("".join(f"{k}\t{c}\n" for k, c in zip(table.keys, counts.tolist())))
         meta = {
             "format_version": FORMAT_VERSION,
-            "dim": wv.dim,
-            "size": len(wv),
+            "dim": table.dim,
+            "size": len(table),
             "dtype": dtype,
-            "source": source or wv.source,
+            "source": source or table.source,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "sha256": sha256_file(vec_path),
-            "has_counts": wv.counts is not None,
+            "has_counts": table.counts is not None,
         }
         if extra_meta:
             meta.update(extra_meta)
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+class NativeFormat(VectorFormat):
+    """The native directory format (the ``native`` entry of the formats registry)."""
+
+    name = "native"
+    read_options = ("mmap", "verify")
+    write_options = ("dtype", "source", "extra_meta")
+
+    def read(self, path: str | os.PathLike[str], **options: Any) -> VectorTable:
+        return read_native(path, **options)
+
+    def write(self, table: VectorTable, path: str | os.PathLike[str], **options: Any) -> None:
+        write_native(table, path, **options)

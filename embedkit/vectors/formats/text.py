@@ -4,6 +4,7 @@ Values are parsed as float64 and rounded to float32, as gensim does, so the vect
 gensim's. Large uncompressed files are split into newline-aligned byte ranges that forked worker
 processes parse in parallel, each writing its rows straight into one shared float32 matrix; error messages
 still name the global line number. Compressed files (``.gz``, ``.bz2``, ``.xz``) stream in one process.
+:class:`Word2VecTextFormat` and :class:`GloveTextFormat` are the entries of the formats registry.
 
 >>> import numpy as np, tempfile, os
 >>> from embedkit.vectors.word_vectors import WordVectors
@@ -17,9 +18,6 @@ still name the global line number. Compressed files (``.gz``, ``.bz2``, ``.xz``)
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import mmap
 import os
 import signal
@@ -31,29 +29,14 @@ from typing import IO, Any
 
 import numpy as np
 
+from embedkit.errors import EmbedkitError, FormatError, check_input_file
 from embedkit.files.atomic import atomic_path
-from embedkit.errors import EmbedkitError, check_input_file, FormatError
-from embedkit.vectors.word_vectors import WordVectors
+from embedkit.vectors.formats.base import VectorFormat, VectorTable
+from embedkit.vectors.formats.common import KeyTable, check_encoding, check_limit, is_compressed, open_maybe_compressed
 
 BLOCK = 1 << 22  # 4 MiB of text per parse step when streaming
 RANGE_BLOCK = 1 << 20  # 1 MiB per step in the parallel reader (keeps each process's working set small)
 PARALLEL_MIN_BYTES = 1 << 23  # files smaller than 8 MiB are read in one process
-
-
-def open_maybe_compressed(path: str | os.PathLike[str], mode: str = "rb") -> IO[bytes]:
-    """Open ``path`` for binary reading, decompressing ``.gz``, ``.bz2`` and ``.xz`` transparently."""
-    p = str(path)
-    if p.endswith(".gz"):
-        return gzip.open(p, mode)  # type: ignore[return-value]
-    if p.endswith(".bz2"):
-        return bz2.open(p, mode)  # type: ignore[return-value]
-    if p.endswith(".xz"):
-        return lzma.open(p, mode)  # type: ignore[return-value]
-    return open(p, mode)  # type: ignore[return-value]
-
-
-def _is_compressed(path: str) -> bool:
-    return path.endswith((".gz", ".bz2", ".xz"))
 
 
 @dataclass
@@ -113,37 +96,6 @@ class _Rows:
         return self.data[: self.n]
 
 
-class _Vocab:
-    """Words in row order; duplicates keep their first row and are counted."""
-
-    def __init__(self) -> None:
-        self.words: list[str] = []
-        self.k2i: dict[str, int] = {}
-        self.duplicates = 0
-        self.rows = 0  # rows seen, duplicates included
-        self.keep: list[int] | None = None  # row indices to keep, once a duplicate was seen
-
-    def add(self, words: list[str]) -> None:
-        n0 = len(self.words)
-        if self.keep is None:
-            self.k2i.update(zip(words, range(n0, n0 + len(words))))
-            if len(self.k2i) == n0 + len(words):  # no duplicates: the common, fast case
-                self.words.extend(words)
-                self.rows += len(words)
-                return
-            self.k2i = dict(zip(self.words, range(n0)))  # undo, then go word by word
-            self.keep = list(range(self.rows))
-        k2i, keep, out = self.k2i, self.keep, self.words
-        for j, w in enumerate(words):
-            if w in k2i:
-                self.duplicates += 1
-                continue
-            k2i[w] = len(out)
-            out.append(w)
-            keep.append(self.rows + j)
-        self.rows += len(words)
-
-
 def read_text(
     path: str | os.PathLike[str],
     header: bool | None = None,
@@ -152,8 +104,7 @@ def read_text(
     limit: int | None = None,
     report: dict[str, Any] | None = None,
     workers: int | None = None,
-    **_: Any,
-) -> WordVectors:
+) -> VectorTable:
     """Read word2vec text (``header=True``), GloVe text (``header=False``) or autodetect (``None``).
 
     Args:
@@ -178,12 +129,9 @@ def read_text(
     """
     p = check_input_file(path, "vectors file")
     name = str(p)
-    try:
-        probe = "\n a".encode(encoding)
-    except LookupError:
-        raise EmbedkitError(f"`encoding` must be a known text encoding. Received: encoding={encoding!r}") from None
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
-        raise EmbedkitError(f"`limit` must be a positive integer. Received: limit={limit!r}")
+    check_encoding(encoding)
+    probe = "\n a".encode(encoding)
+    check_limit(limit)
     if workers is None:
         workers = _available_cpus()
     elif isinstance(workers, bool) or not isinstance(workers, int) or workers <= 0:
@@ -195,7 +143,7 @@ def read_text(
         parallel = (
             workers > 1
             and limit is None
-            and not _is_compressed(name)
+            and not is_compressed(name)
             and p.stat().st_size >= PARALLEL_MIN_BYTES
             and _can_fork()
         )
@@ -219,9 +167,7 @@ def read_text(
         vectors = vectors[:limit]
     if report is not None:
         report.update(skipped_lines=skipped, duplicates=vocab.duplicates, lines=lines)
-    wv = WordVectors(words, vectors, source=name)
-    wv._key_to_index = vocab.k2i if len(vocab.k2i) == len(words) else None
-    return wv
+    return VectorTable(words, vectors, source=name, key_index=vocab.k2i if len(vocab.k2i) == len(words) else None)
 
 
 def _available_cpus() -> int:
@@ -424,12 +370,12 @@ def _blocks(first: bytes, read: Callable[[], bytes]) -> Iterator[list[bytes]]:
 # -- one process, streaming -------------------------------------------------------------------------------
 def _read_stream(
     fh: IO[bytes], p: Path, layout: _Layout, ctx: _Ctx, limit: int | None
-) -> tuple[_Vocab, np.ndarray, int, int]:
+) -> tuple[KeyTable, np.ndarray, int, int]:
     name = str(p)
     body = layout.head[layout.body_start :]
     if layout.declared is not None:
         cap = layout.declared[0]
-    elif not _is_compressed(name):
+    elif not is_compressed(name):
         first_nl = body.find(b"\n")
         per_line = first_nl + 1 if first_nl > 0 else max(len(body), 1)
         cap = int(p.stat().st_size / per_line * 1.05) + 16
@@ -438,7 +384,7 @@ def _read_stream(
     if limit is not None:
         cap = min(cap, limit)
     rows = _Rows(ctx.dim, max(cap, 1))
-    vocab = _Vocab()
+    vocab = KeyTable()
     skipped = 0
     lineno = layout.lines_before + 1  # global number of the next line
     for lines in _blocks(body, lambda: fh.read(BLOCK)):
@@ -493,7 +439,7 @@ def _next_line_start(f: IO[bytes], pos: int, size: int) -> int:
 
 def _read_parallel(
     p: Path, layout: _Layout, ctx: _Ctx, workers: int
-) -> tuple[_Vocab, np.ndarray, int, int]:
+) -> tuple[KeyTable, np.ndarray, int, int]:
     import multiprocessing
 
     size = p.stat().st_size
@@ -555,7 +501,7 @@ def _read_parallel(
                 proc.join()
                 recv.close()
 
-    vocab = _Vocab()
+    vocab = KeyTable()
     dest = 0
     for part, off in zip(parts, row_off):
         if off != dest:  # lines were skipped: close the gap (forward copy in chunks)
@@ -625,7 +571,6 @@ def _parse_range(
     return _Part("\n".join(texts) if joined else words, n, skipped, lineno - first)
 
 
-
 def _format_rows(block: np.ndarray, precision: int | None) -> list[str]:
     """Format rows of float32 values; ``precision=None`` picks per row the shortest %g that round-trips."""
     n, d = block.shape
@@ -653,11 +598,10 @@ def _format_rows(block: np.ndarray, precision: int | None) -> list[str]:
 
 
 def write_text(
-    wv: WordVectors,
+    table: VectorTable,
     path: str | os.PathLike[str],
     header: bool = True,
     precision: int | None = None,
-    **_: Any,
 ) -> None:
     """Write word2vec text (``header=True``) or GloVe text (``header=False``), atomically.
 
@@ -666,14 +610,45 @@ def write_text(
     """
     if precision is not None and not (1 <= precision <= 17):
         raise EmbedkitError(f"`precision` must be an integer in 1..17. Received: precision={precision!r}")
-    bad = next((k for k in wv.keys if not k or any(c in k for c in " \n\r\t")), None)
+    bad = next((k for k in table.keys if not k or any(c in k for c in " \n\r\t")), None)
     if bad is not None:
         raise EmbedkitError(f"Words written as text must be non-empty with no whitespace. Received: {bad!r}")
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
         if header:
-            fh.write(f"{len(wv)} {wv.dim}\n")
+            fh.write(f"{len(table)} {table.dim}\n")
         step = 8192
-        for s in range(0, len(wv), step):
-            block = np.asarray(wv.vectors[s : s + step], dtype=np.float32)
+        for s in range(0, len(table), step):
+            block = np.asarray(table.vectors[s : s + step], dtype=np.float32)
             lines = _format_rows(block, precision)
-            fh.write("".join(f"{w} {v}\n" for w, v in zip(wv.keys[s : s + step], lines)))
+            fh.write("".join(f"{w} {v}\n" for w, v in zip(table.keys[s : s + step], lines)))
+
+
+class _TextFormat(VectorFormat):
+    """Shared by the two text formats; ``header`` says whether the format has a ``count dim`` line."""
+
+    header: bool = True
+    read_options = ("encoding", "skip_bad_lines", "limit", "report", "workers")
+    write_options = ("precision",)
+
+    def read(self, path: str | os.PathLike[str], **options: Any) -> VectorTable:
+        return read_text(path, header=self.header, **options)
+
+    def read_detected(self, path: str | os.PathLike[str], **options: Any) -> VectorTable:
+        return read_text(path, header=None, **options)
+
+    def write(self, table: VectorTable, path: str | os.PathLike[str], **options: Any) -> None:
+        write_text(table, path, header=self.header, **options)
+
+
+class Word2VecTextFormat(_TextFormat):
+    """word2vec text: a ``count dim`` header, then ``word v1 ... vd`` per line."""
+
+    name = "word2vec"
+    header = True
+
+
+class GloveTextFormat(_TextFormat):
+    """GloVe text: ``word v1 ... vd`` per line, no header."""
+
+    name = "glove"
+    header = False
