@@ -11,11 +11,13 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from embedkit.progress import ProgressEvent
+if TYPE_CHECKING:  # pragma: no cover
+    from embedkit.progress import ProgressEvent
+
 
 
 def emit_json_lines(rows: Iterable[Mapping[str, Any]], *, ensure_ascii: bool = False) -> None:
@@ -67,7 +69,7 @@ def note(message: str) -> None:
 
 
 # -- progress -------------------------------------------------------------------------------------------------
-StatusFn = Callable[[ProgressEvent], str]
+StatusFn = Callable[["ProgressEvent"], str]
 
 
 class RichProgress:
@@ -84,14 +86,25 @@ class RichProgress:
     """
 
     def __init__(self, status: Mapping[str, StatusFn] | None = None, *, bytes_tasks: Iterable[str] = ()) -> None:
-        from rich.console import Console
-
-        self.console = Console(stderr=True)
-        self.live = self.console.is_terminal
+        self._console: Any = None  # rich is imported on the first event: a call that reports nothing never loads it
         self.status = dict(status or {})
         self.bytes_tasks = set(bytes_tasks)
         self._progress: Any = None
         self._bars: dict[str, Any] = {}
+
+    @property
+    def console(self) -> Any:
+        """The rich console on stderr (made on first use)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+        return self._console
+
+    @property
+    def live(self) -> bool:
+        """True when bars are drawn (stderr is a terminal)."""
+        return bool(self.console.is_terminal)
 
     def __enter__(self) -> RichProgress:
         return self

@@ -30,11 +30,11 @@ from embedkit.search import store
 from embedkit.search.base import top_k, unit_rows
 from embedkit.search.kinds import INDEX_KINDS
 from embedkit.search.kinds.exact import ExactIndex, exact_search
-from embedkit.search.recall import RecallReport, recall_at_k
 from embedkit.search.store import IndexMeta, index_dir, index_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedkit.vectors.word_vectors import WordVectors
+    from embedkit.search.recall import RecallReport
 
 log = logging.getLogger("embedkit.search.vector_index")
 
@@ -44,7 +44,7 @@ EXACT_MAX_FLOATS = 50_000_000
 # Sets up to this many rows get HNSW by default when approximate search is wanted; larger ones IVF.
 HNSW_MAX_ROWS = 5_000_000
 
-__all__ = ["KINDS", "VectorIndex", "RecallReport", "IndexMeta", "default_kind", "check_kind", "index_dir",
+__all__ = ["KINDS", "VectorIndex", "IndexMeta", "default_kind", "check_kind", "index_dir",
            "index_path", "unit_rows", "exact_search"]
 
 
@@ -319,4 +319,6 @@ class VectorIndex:
         src = vectors if vectors is not None else self.source_vectors
         if src is None:
             raise EmbedkitError("`recall_at_k` needs the indexed vectors. Received: vectors=None")
+        from embedkit.search.recall import recall_at_k
+
         return recall_at_k(self, src, k=k, sample=sample, seed=seed, restrict_vocab=restrict_vocab)

@@ -14,9 +14,9 @@ opens a set once (``open_vectors``); ``info`` summarises one.
 from __future__ import annotations
 
 from embedkit.lazy import lazy_exports
-from embedkit.vectors.word_vectors import WordVectors
 
 _EXPORTS = {
+    "WordVectors": "embedkit.vectors.word_vectors",
     "load_vectors": "embedkit.vectors.loading",
     "open_vectors": "embedkit.vectors.vector_set",
     "VectorSet": "embedkit.vectors.vector_set",
@@ -26,4 +26,4 @@ _EXPORTS = {
     "describe_set": "embedkit.vectors.info",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
-__all__ = ["WordVectors", *_EXPORTS]
+__all__ = list(_EXPORTS)

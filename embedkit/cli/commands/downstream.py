@@ -1,7 +1,6 @@
 """CLI: ``embedkit downstream`` (alias ``eval``) — train Keras text classifiers with random / static / non-static
 embeddings."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 

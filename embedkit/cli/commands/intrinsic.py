@@ -4,7 +4,6 @@
 Each takes the vectors as its argument or as ``--vectors`` (the default set when neither is given).
 """
 
-from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Optional

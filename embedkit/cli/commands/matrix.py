@@ -1,6 +1,5 @@
 """CLI: ``coverage``: how well a vector set covers a vocabulary or a text sample (no TensorFlow needed)."""
 
-from __future__ import annotations
 
 import json
 from typing import Annotated, Optional

@@ -3,7 +3,6 @@
 FAISS is imported only inside the commands.
 """
 
-from __future__ import annotations
 
 import time
 from pathlib import Path

@@ -4,7 +4,6 @@ Nothing heavy is imported at module level: a one-off ``embedkit neighbours surf`
 built exact index loads neither FAISS nor TensorFlow (the exact index is a memory-mapped ``.npy``).
 """
 
-from __future__ import annotations
 
 import sys
 import time
@@ -25,7 +24,6 @@ from embedkit.cli.options import (
     usage_error,
 )
 from embedkit.cli.output import RichProgress, emit_json_lines, note, print_table
-from embedkit.progress import ProgressEvent
 
 index_app = typer.Typer(no_args_is_help=True, help="Build and check the FAISS index of a vector set.")
 app.add_typer(index_app, name="index")
@@ -41,24 +39,9 @@ def _check_mode(exact: bool, approx: bool) -> None:
         raise usage_error("use at most one of --exact and --approx. Received: both", "--exact")
 
 
-class _IndexProgress:
-    """Draws index builds with :class:`RichProgress` (an IVF build shows its training step), created on the
-    first event so that a query that builds nothing does not import rich."""
-
-    def __init__(self) -> None:
-        self.bars: RichProgress | None = None
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if self.bars is None:
-            self.bars = RichProgress(status={"index": lambda e: e.get("status") or ""})
-        self.bars(event)
-
-    def __enter__(self) -> _IndexProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bars is not None:
-            self.bars.close()
+def _index_progress() -> RichProgress:
+    """Draws index builds (an IVF build shows its training step)."""
+    return RichProgress(status={"index": lambda e: e.get("status") or ""})
 
 
 def _read_batch(source: str) -> list[str]:
@@ -98,7 +81,7 @@ def neighbours_cmd(
     _check_mode(exact, approx)
     words = [word] if word is not None else _read_batch(batch or "-")
     vs = open_vectors(vectors)
-    with _IndexProgress() as progress:
+    with _index_progress() as progress:
         if word is not None:
             results = [neighbours_of(vs, word, k, restrict_vocab=restrict_vocab, exact=exact, approx=approx,
                                      progress=progress)]
@@ -162,7 +145,7 @@ def analogy_cmd(
     vs = open_vectors(vectors)
     wv = vs.require_words()
     word_ids(wv, [a, b, c])  # an unknown word fails before any index work
-    with _IndexProgress() as progress:
+    with _index_progress() as progress:
         index = vs.index(exact=exact, approx=approx, progress=progress)
     res = analogy(wv, a, b, c, k, method=method, restrict_vocab=restrict_vocab, index=index)
     if as_json:
@@ -212,7 +195,7 @@ def index_build(
     check_positive(sample, "--sample")
     vs = open_vectors(vectors).require_native()
     t = time.perf_counter()
-    with _IndexProgress() as progress:
+    with _index_progress() as progress:
         idx = vs.index(None if kind == "auto" else kind, rebuild=True, progress=progress)
     info: dict[str, Any] = {"kind": idx.kind, "size": idx.ntotal, "dim": idx.dim, "params": idx.params,
                             "path": str(index_path(vs.path, idx.kind)), "build_s": round(time.perf_counter() - t, 3)}

@@ -4,12 +4,11 @@ Both take the same CBOW hyper-parameters and tokenizer options, declared once in
 command receives them built as one :class:`CBOWOptions`. TensorFlow is imported only when training starts.
 """
 
-from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -17,9 +16,11 @@ from embedkit.cli.base import command
 from embedkit.cli.options import OptionGroup, option, usage_error
 from embedkit.cli.output import RichProgress, note
 from embedkit.errors import check_positive_int
-from embedkit.progress import ProgressEvent
 from embedkit.text.tokenizer import DEFAULT_PATTERN, Tokenizer
 from embedkit.train.config import CBOWConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from embedkit.progress import ProgressEvent
 
 Corpus = Annotated[
     Optional[list[str]],
@@ -96,7 +97,7 @@ def _corpus_files(corpus: list[str] | None) -> list[Path]:
     return files
 
 
-def _train_status(event: ProgressEvent) -> str:
+def _train_status(event: "ProgressEvent") -> str:
     """The status text of the training bar."""
     return f"epoch {event['epoch']}/{event['epochs']}  {event['words_per_sec']:>9,.0f} words/s  loss {event['loss']:.4f}"
 

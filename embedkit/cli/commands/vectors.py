@@ -1,6 +1,5 @@
 """CLI: ``convert``, ``info``, ``vectors list``, ``vectors set-default`` and ``vectors download``."""
 
-from __future__ import annotations
 
 from typing import Annotated, Optional
 
