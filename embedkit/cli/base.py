@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -120,6 +121,8 @@ def handle_errors(fn: F) -> F:
         # typer's own exits and usage errors (BadParameter, ...) are not caught here and keep their codes.
         try:
             return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
         except EmbedkitError as e:
             fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
         except KeyboardInterrupt:
@@ -131,13 +134,27 @@ def handle_errors(fn: F) -> F:
             fail(f"Expected a file. Received: directory {e.filename!r}")
         except PermissionError as e:
             fail(f"Permission denied. Received: {e.filename!r}")
+        except BrokenPipeError:  # e.g. `| head`: the reader has what it wanted
+            try:
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more to flush to the closed pipe
+            except OSError:
+                pass
+            raise typer.Exit(0) from None
         except OSError as e:
             fail(f"{e.strerror or e}. Received: {getattr(e, 'filename', None)!r}")
         except MemoryError:
             fail("Out of memory. Received: an input too large for this machine")
-        except BrokenPipeError:  # pragma: no cover - e.g. `| head`
-            sys.stderr.close()
-            raise typer.Exit(0) from None
+        except UnicodeDecodeError as e:
+            fail(f"Expected {e.encoding} text (see --encoding where a command has it). "
+                 f"Received: bytes {e.object[e.start:e.end + 3]!r} at byte {e.start}")
+        except EOFError:
+            fail("Unexpected end of input. Received: a truncated file or stream")
+        except Exception as e:  # noqa: BLE001 - the last line of defence: one line, details with --verbose
+            import logging
+
+            logging.getLogger("embedkit.cli").debug("internal error", exc_info=True)
+            fail(f"Internal error ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); please report "
+                 f"it with the command. Received: run with --verbose for the traceback")
 
     return wrapper  # type: ignore[return-value]
 

@@ -68,6 +68,9 @@ def unit_rows(block: np.ndarray) -> np.ndarray:
     return out
 
 
+PAD_LIMIT = 1 << 26  # results (queries x k) a search may pad with -1 beyond the indexed vectors
+
+
 def check_k(k: object) -> int:
     """``k`` if it is a positive integer, else a one-line error."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
@@ -213,6 +216,11 @@ def top_k(
         raise EmbedkitError(f"`exclude` must have one entry per query. Received: {len(exclude)} for {len(q)}")
     extra = max((len(e) for e in exclude), default=0) if exclude is not None else 0
     kk = min(k + extra, limit)
+    if k > n and len(q) * k > PAD_LIMIT:
+        raise EmbedkitError(
+            f"`k` must be at most the number of indexed vectors ({n}) when the results would be padded to "
+            f"{len(q)} x k. Received: k={k}"
+        )
     taken = {name: v for name, v in options.items() if v is not None and name in index.search_options}
     scores, ids = index.search(q, kk, limit=limit, **taken)
     return finish(scores, ids, k, exclude)

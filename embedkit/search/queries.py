@@ -155,7 +155,8 @@ def _unit_rows_for(wv: WordVectors, ids: Sequence[int], index: VectorIndex | Non
     return unit_rows(np.asarray(wv.vectors[list(ids)], dtype=np.float32).reshape(len(ids), -1))
 
 
-def _check_setup(wv: WordVectors, k: int, index: VectorIndex | None, restrict_vocab: int | None) -> None:
+def _check_setup(wv: WordVectors, k: int, index: VectorIndex | None, restrict_vocab: int | None) -> int:
+    """Check the arguments of a query; return ``k`` capped at the vocabulary size (no query can return more)."""
     if len(wv) == 0:
         raise EmbedkitError("Expected a vector set with at least one word. Received: an empty vocabulary")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
@@ -167,6 +168,7 @@ def _check_setup(wv: WordVectors, k: int, index: VectorIndex | None, restrict_vo
             f"The index must match the vectors. Received: index {index.ntotal}x{index.dim}, "
             f"vectors {len(wv)}x{wv.dim}"
         )
+    return min(int(k), len(wv))
 
 
 def _as_terms(wv: WordVectors, terms: Query | Iterable[Query] | None) -> list[Query]:
@@ -238,7 +240,7 @@ def most_similar(
         >>> [n.word for n in most_similar(wv, "a", k=2)]
         ['b', 'c']
     """
-    _check_setup(wv, k, index, restrict_vocab)
+    k = _check_setup(wv, k, index, restrict_vocab)
     pos, neg = _as_terms(wv, positive), _as_terms(wv, negative)
     if not pos and not neg:
         raise EmbedkitError("Expected at least one positive or negative word. Received: none")
@@ -319,6 +321,7 @@ def neighbours_of(
         if row is not None:
             index = vs.index(exact=exact, approx=approx, progress=progress)
             query = np.asarray(vs.matrix[row], np.float32)[None, :]
+            k = min(check_positive_int("k", k), vs.size)  # no query returns more than the set holds
             scores, ids = index.search(query, k, restrict_vocab=restrict_vocab, exclude=[{row}])
             return NeighboursResult(word, to_neighbours(vocab, scores[0], ids[0]))  # type: ignore[arg-type]
     # A plain file, or a word the lazy vocabulary does not know: the full set (its error has close matches).
@@ -346,7 +349,7 @@ def neighbours_batch(
         >>> [r.words for r in neighbours_batch(wv, ["a", "c"], k=1)]
         [['b'], ['b']]
     """
-    _check_setup(wv, k, index, restrict_vocab)
+    k = _check_setup(wv, k, index, restrict_vocab)
     out: list[NeighboursResult] = []
     if isinstance(queries, np.ndarray):
         q = np.asarray(queries, dtype=np.float32).reshape(-1, wv.dim) if queries.size else queries
@@ -389,7 +392,7 @@ def most_similar_cosmul(
         >>> [n.word for n in most_similar_cosmul(wv, ["a"], k=1)]
         ['b']
     """
-    _check_setup(wv, k, index, restrict_vocab)
+    k = _check_setup(wv, k, index, restrict_vocab)
     pos, neg = _as_terms(wv, positive), _as_terms(wv, negative)
     if not pos:
         raise EmbedkitError("3CosMul needs at least one positive word. Received: none")
@@ -534,7 +537,7 @@ def analogies(
         [['queen']]
     """
     method = analogy_method(method)
-    _check_setup(wv, k, index, restrict_vocab)
+    k = _check_setup(wv, k, index, restrict_vocab)
     if not questions:
         return []
     rows = np.array(word_ids(wv, [w for q in questions for w in q]), dtype=np.int64).reshape(-1, 3)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from embedkit.search.recall import RecallReport
 
 log = logging.getLogger("embedkit.search.vector_index")
+SLOW_BUILD_ROWS = 50_000  # approximate builds of at least this many rows get a note before they start
 
 KINDS = tuple(INDEX_KINDS.names())
 # Sets up to this many stored floats (n * dim) get an exact index by default (400k x 50 = 20M).
@@ -286,6 +287,9 @@ class VectorIndex:
                 f"{size}x{dim} in {vdir}"
             )
         source = wv if wv is not None else native.open_matrix(vdir, vmeta)
+        if kind != "exact" and size >= SLOW_BUILD_ROWS:
+            log.info("Note: building the %s index of %s (%s vectors) once; it takes a while (tens of seconds per "
+                     "400,000 vectors) and is kept beside the set for later queries.", kind, vdir, f"{size:,}")
         idx = cls.build(source, kind, progress=progress, **params)
         try:
             idx.save(path, vectors_meta=store.vectors_record(vdir, vmeta))

@@ -287,3 +287,17 @@ def test_recall_module_matches_the_method(data: np.ndarray) -> None:
     idx = VectorIndex.build(data, kind="hnsw")
     a, b = recall_at_k(idx, data, k=5, sample=40), idx.recall_at_k(data, k=5, sample=40)
     assert (a.kind, a.k, a.sample, a.recall) == (b.kind, b.k, b.sample, b.recall)
+
+
+def test_a_long_approximate_build_is_announced_before_it_starts(tmp_path, data: np.ndarray, monkeypatch,
+                                                                 caplog) -> None:
+    import embedkit.search.vector_index as vi
+
+    d = tmp_path / "set"
+    WordVectors([f"w{i}" for i in range(len(data))], data).save(d)
+    monkeypatch.setattr(vi, "SLOW_BUILD_ROWS", 100)
+    with caplog.at_level("INFO", logger="embedkit.search.vector_index"):
+        VectorIndex.for_vectors(d, "exact")
+        assert not caplog.records  # exact builds are quick: no note
+        VectorIndex.for_vectors(d, "hnsw")
+    assert any("building the hnsw index" in r.getMessage() for r in caplog.records)

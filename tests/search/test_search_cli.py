@@ -175,7 +175,8 @@ def test_index_build_check_recall(named) -> None:
     r = _invoke("index", "build", "--json", "--check-recall", "--sample", "20", "-k", "5")
     assert r.exit_code == 0, r.output
     (info,) = _ndjson(r.stdout)
-    assert info["kind"] == "exact" and info["recall_at_k"] == 1.0 and info["size"] == 200
+    # --kind auto with --check-recall checks the approximate index queries would use, not exact against itself
+    assert info["kind"] == "hnsw" and 0.5 <= info["recall_at_k"] <= 1.0 and info["size"] == 200
 
 
 def test_corrupted_index_and_mismatched_index_are_clear_errors(named) -> None:
@@ -216,3 +217,34 @@ def test_query_path_imports_neither_tensorflow_nor_faiss(named, home) -> None:
     assert p.returncode == 0, p.stderr
     assert "LOADED []" in p.stderr
     assert len(_ndjson(p.stdout)) == 10 + 5 + 1
+
+
+def test_huge_k_returns_the_whole_set_instead_of_running_out_of_memory(named) -> None:
+    for args in (["neighbours", "w3"], ["analogy", "w1", "w2", "w3"], ["analogy", "w1", "w2", "w3", "--method", "mul"]):
+        r = _invoke(*args, "-k", str(10**12), "--json")
+        assert r.exit_code == 0, r.output
+        rows = _ndjson(r.stdout)
+        assert len(rows) == len(named) - (1 if args[0] == "neighbours" else 3)
+    with pytest.raises(Exception, match="at most the number of indexed vectors"):
+        from embedkit.search.vector_index import VectorIndex
+
+        VectorIndex.build(named.vectors).search(named.vectors[:2], k=10**12)
+
+
+def test_batch_file_that_is_not_utf8_is_one_line(named, tmp_path) -> None:
+    f = tmp_path / "q.bin"
+    f.write_bytes(b"w1\n\xff\xfe\n")
+    r = _invoke("neighbours", "--batch", str(f))
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.stderr.strip().splitlines() == [
+        f"Error: Expected UTF-8 text, one query word per line, in --batch. Received: bytes b'\\xff\\xfe\\n' at byte 3 "
+        f"of {str(f)!r}"]
+
+
+def test_piped_batch_rows_name_their_query_and_unknown_words_are_reported(named) -> None:
+    r = _invoke("neighbours", "--batch", "-", "-k", "2", input="w1\nw1x\nw2\n")
+    assert r.exit_code == 1  # one query word was not answered
+    lines = r.stdout.splitlines()
+    assert lines[0] == "query\t#\tword\tcosine" and len(lines) == 5
+    assert [line.split("\t")[0] for line in lines[1:]] == ["w1", "w1", "w2", "w2"]
+    assert "Skipped: word 'w1x' is not in the vocabulary. Close matches: w1" in r.stderr

@@ -6,6 +6,7 @@ built exact index loads neither FAISS nor TensorFlow (the exact index is a memor
 
 
 import sys
+from pathlib import Path
 import time
 from typing import Annotated, Any, Optional
 
@@ -45,11 +46,21 @@ def _index_progress() -> RichProgress:
 
 
 def _read_batch(source: str) -> list[str]:
-    if source == "-":
-        text = sys.stdin.read()
-    else:
-        with open(source, encoding="utf-8") as fh:
-            text = fh.read()
+    """The query words of ``--batch`` (a file, or ``-`` for stdin): one per line, blank lines skipped."""
+    from embedkit.errors import EmbedkitError
+
+    name = "stdin" if source == "-" else repr(source)
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except IsADirectoryError:
+        raise EmbedkitError(f"Expected a file of query words for --batch. Received: directory {name}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise EmbedkitError(
+            f"Expected UTF-8 text, one query word per line, in --batch. Received: bytes {raw[e.start:e.end + 3]!r} "
+            f"at byte {e.start} of {name}"
+        ) from None
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -91,10 +102,15 @@ def neighbours_cmd(
             known = [w for w in words if w in wv.key_to_index]
             for w in words:
                 if w not in wv.key_to_index:
-                    note(f"Skipped: word {w!r} is not in the vocabulary.")
+                    suggestions = wv.suggest(w)
+                    close = f" Close matches: {', '.join(suggestions)}." if suggestions else ""
+                    note(f"Skipped: word {w!r} is not in the vocabulary.{close}")
             results = neighbours_batch(wv, known, k, restrict_vocab=restrict_vocab, index=index)
     if as_json:
         emit_json_lines(r for res in results for r in res.rows())
+    elif word is None and not sys.stdout.isatty():  # a pipe: one table whose rows name their query
+        sys.stdout.write("".join("\t".join(r) + "\n" for r in [["query", "#", "word", "cosine"]] + [
+            [res.query, str(n.rank), n.word, f"{n.score:.4f}"] for res in results for n in res.neighbours]))
     else:
         for res in results:
             _print_neighbours(f"Neighbours of {res.query!r}", "cosine", res.neighbours)
@@ -177,7 +193,8 @@ def doesnt_match_cmd(
 @handle_errors
 def index_build(
     vectors: VectorsOpt = None,
-    kind: Annotated[str, typer.Option("--kind", help="auto | exact | hnsw | ivf")] = "auto",
+    kind: Annotated[str, typer.Option("--kind", help="auto | exact | hnsw | ivf (auto with --check-recall: the "
+                                                     "approximate kind for the set's size)")] = "auto",
     check_recall: Annotated[
         bool, typer.Option("--check-recall", help="Measure recall@k against exact search on a sample.")
     ] = False,
@@ -194,9 +211,14 @@ def index_build(
     _check_k(k)
     check_positive(sample, "--sample")
     vs = open_vectors(vectors).require_native()
+    chosen: str | None = None if kind == "auto" else kind
+    if chosen is None and check_recall:  # recall is a property of an approximate index: check the one queries use
+        from embedkit.search.vector_index import default_kind
+
+        chosen = default_kind(vs.size, vs.dim, approx=True)
     t = time.perf_counter()
     with _index_progress() as progress:
-        idx = vs.index(None if kind == "auto" else kind, rebuild=True, progress=progress)
+        idx = vs.index(chosen, rebuild=True, progress=progress)
     info: dict[str, Any] = {"kind": idx.kind, "size": idx.ntotal, "dim": idx.dim, "params": idx.params,
                             "path": str(index_path(vs.path, idx.kind)), "build_s": round(time.perf_counter() - t, 3)}
     if check_recall:
