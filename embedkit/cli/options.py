@@ -31,6 +31,10 @@ ApproxOpt = Annotated[bool, typer.Option("--approx", help="Approximate search (H
 RestrictOpt = Annotated[
     Optional[int], typer.Option("--restrict-vocab", help="Search only the first N (most frequent) words.")
 ]
+OverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="Replace an existing output that embedkit did not write (never a FIFO, "
+                                           "a device, or a directory where a file is meant).")
+]
 AnalogyMethodOpt = Annotated[
     str, typer.Option("--method", help="3cosadd (alias add) or 3cosmul (alias mul).")
 ]

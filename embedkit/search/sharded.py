@@ -178,10 +178,12 @@ class ShardedIndex:
         """Top-``k`` cosine neighbours over all shards: ``(scores, ids)``, ids global (row numbers)."""
         return _search(self._merged, self.dim, queries, k, self.ntotal)
 
-    def save(self, directory: str | os.PathLike[str], *, vectors: str | None = None) -> Path:
-        """Write one ``shard_NNN.faiss`` per shard and ``sharded.json`` into ``directory`` (atomically)."""
+    def save(self, directory: str | os.PathLike[str], *, vectors: str | None = None, overwrite: bool = False) -> Path:
+        """Write one ``shard_NNN.faiss`` per shard and ``sharded.json`` into ``directory`` (atomically).
+
+        An existing directory is replaced only when it is an index embedkit wrote (or ``overwrite=True``)."""
+        directory = claim_index_dir(directory, overwrite=overwrite)
         faiss = import_faiss()
-        directory = Path(directory)
         with atomic_path(directory) as tmp:
             tmp.mkdir(parents=True)
             shards = []
@@ -256,12 +258,14 @@ class OnDiskIVF:
         trained: Any = None,
         block_rows: int = BLOCK_ROWS,
         vectors_name: str | None = None,
+        overwrite: bool = False,
     ) -> OnDiskIVF:
         """Train on a sample (or use ``trained``), add ``vectors`` block by block, merge the lists on disk.
 
         ``vectors`` may be a memory-mapped array larger than RAM: only one block is in memory at a time.
         The directory holds ``trained.faiss``, ``populated.faiss`` (the index) and ``lists.ivfdata``.
         """
+        directory = claim_index_dir(directory, overwrite=overwrite)
         from faiss.contrib.ondisk import merge_ondisk
 
         faiss = import_faiss()
@@ -275,7 +279,6 @@ class OnDiskIVF:
             m = min(n, train_size or max(nlist * 64, 10_000))
             pick = np.sort(np.random.default_rng(1).choice(n, size=m, replace=False))
             trained = cls.train(arr[pick], nlist)
-        directory = Path(directory)
         with atomic_path(directory) as tmp:
             tmp.mkdir(parents=True)
             faiss.write_index(trained, str(tmp / "trained.faiss"))
@@ -315,9 +318,11 @@ class OnDiskIVF:
         """Same as :meth:`open` (the :class:`~embedkit.search.base.Index` protocol's name)."""
         return cls.open(directory)
 
-    def save(self, directory: str | os.PathLike[str]) -> Path:
+    def save(self, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Copy the index (its directory: lists file included) to ``directory``, atomically."""
         directory = Path(directory)
+        if directory.resolve() != (self.directory or directory).resolve():
+            claim_index_dir(directory, overwrite=overwrite)
         if self.directory is None:
             raise EmbedkitError("Expected an on-disk index opened from its directory. Received: one without a directory")
         if directory.resolve() != self.directory.resolve():
@@ -358,6 +363,18 @@ def _search(index: Any, dim: int, queries: np.ndarray, k: int, ntotal: int) -> t
     scores, ids = index.search(unit_rows(q), kk)
     scores = np.where(ids < 0, -np.inf, scores).astype(np.float32)
     return scores, ids
+
+
+def is_index_dir(path: Path) -> bool:
+    """True for a directory holding an index ``embedkit index shard`` wrote."""
+    return (Path(path) / META).is_file()
+
+
+def claim_index_dir(directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """``directory`` if an index may be written there (see :func:`embedkit.files.outputs.claim_output`)."""
+    from embedkit.files.outputs import claim_output
+
+    return claim_output(directory, "dir", overwrite=overwrite, owned=is_index_dir)
 
 
 def read_info(directory: str | os.PathLike[str], kind: str | None = None) -> ShardInfo:

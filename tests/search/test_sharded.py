@@ -44,3 +44,25 @@ def test_query_index_by_word(tmp_path, small_vectors) -> None:
     assert isinstance(open_index(tmp_path / "sh"), ShardedIndex)
     with pytest.raises(UnknownWordError):
         query_index(tmp_path / "sh", ["nosuchword"])
+
+
+def test_shard_output_never_replaces_a_users_folder(tmp_path, home):
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from embedkit.cli import app
+    from embedkit.vectors.word_vectors import WordVectors
+
+    WordVectors([f"w{i}" for i in range(20)], np.random.default_rng(0).standard_normal((20, 4)).astype("f4")).save(
+        tmp_path / "set")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    runner = CliRunner()
+    r = runner.invoke(app, ["index", "shard", "-v", str(tmp_path / "set"), "-o", str(mine)])
+    assert r.exit_code == 1 and "--overwrite" in r.stderr and (mine / "notes.txt").read_text() == "keep me"
+    out = tmp_path / "shards"
+    for _ in range(2):  # an index embedkit wrote is replaced without --overwrite
+        assert runner.invoke(app, ["index", "shard", "-v", str(tmp_path / "set"), "-o", str(out)]).exit_code == 0
+    r = runner.invoke(app, ["index", "shard", "-v", str(tmp_path / "set"), "-o", str(mine), "--overwrite"])
+    assert r.exit_code == 0 and not (mine / "notes.txt").exists()

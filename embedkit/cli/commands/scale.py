@@ -12,7 +12,7 @@ import typer
 
 from embedkit.cli.base import handle_errors
 from embedkit.cli.commands.search import index_app
-from embedkit.cli.options import JsonOpt, KOpt, VectorsOpt, check_positive
+from embedkit.cli.options import JsonOpt, KOpt, OverwriteOpt, VectorsOpt, check_positive
 from embedkit.cli.output import emit_json_lines, note
 
 
@@ -26,21 +26,24 @@ def index_shard(
     nlist: Annotated[Optional[int], typer.Option("--nlist", help="IVF lists (--on-disk; default 4·sqrt(n)).")] = None,
     nprobe: Annotated[int, typer.Option("--nprobe", help="IVF lists probed per query (--on-disk).")] = 16,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Build a sharded exact index, or an on-disk IVF index, of a vector set (for sets beyond memory)."""
     check_positive(shards, "--shards")
     check_positive(nprobe, "--nprobe")
     check_positive(nlist, "--nlist")
-    from embedkit.search.sharded import OnDiskIVF, ShardedIndex, gpu_count
+    from embedkit.search.sharded import OnDiskIVF, ShardedIndex, claim_index_dir, gpu_count
     from embedkit.vectors.vector_set import open_vectors
 
+    claim_index_dir(output, overwrite=overwrite)  # before any work
     vs = open_vectors(vectors)
     t = time.perf_counter()
     if on_disk:
-        idx: Any = OnDiskIVF.build(vs.matrix, output, nlist=nlist, nprobe=nprobe, vectors_name=str(vs.path))
+        idx: Any = OnDiskIVF.build(vs.matrix, output, nlist=nlist, nprobe=nprobe, vectors_name=str(vs.path),
+                                   overwrite=overwrite)
     else:
         idx = ShardedIndex.build(vs.matrix, shards=shards)
-        idx.save(output, vectors=str(vs.path))
+        idx.save(output, vectors=str(vs.path), overwrite=overwrite)
     info = {"kind": idx.kind, **idx.params}
     info.update(size=idx.ntotal, dim=idx.dim, path=str(output), gpus=gpu_count(),
                 build_s=round(time.perf_counter() - t, 3))
