@@ -193,3 +193,31 @@ def test_install_from_zip_errors(tmp_path, home):
     with pytest.raises(EmbedkitError, match=r"Expected 'glove.6B.50d.txt' inside .* Received: other.txt"):
         named.install_from_zip(z, "glove.6B.50d.txt", "glove-6b-50d")
     assert not Path(home / "vectors" / "glove-6b-50d").exists()
+
+
+def test_an_html_page_instead_of_a_zip_is_refused_and_not_cached(server, tmp_path, caplog):
+    import io
+    import zipfile
+
+    from embedkit.files.download import zip_with_member
+
+    server.files["/a.zip"] = b"<!DOCTYPE html><html><body>Service unavailable</body></html>"
+    dest = tmp_path / "dl" / "a.zip"
+    check = zip_with_member("a.txt", server.url("/a.zip"))
+    with caplog.at_level("WARNING", logger="embedkit.files.download"):
+        with pytest.raises(EmbedkitError, match="Expected a zip archive from .*Received: an HTML page"):
+            download_file(server.url("/a.zip"), dest, progress=False, validate=check)
+    assert "no published sha256" in caplog.text
+    assert list(dest.parent.iterdir()) == []  # nothing cached: the next run downloads again
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("b.txt", "wrong member")
+    server.files["/a.zip"] = buf.getvalue()
+    with pytest.raises(EmbedkitError, match="Expected 'a.txt' inside the downloaded archive.*Received: b.txt"):
+        download_file(server.url("/a.zip"), dest, progress=False, validate=check)
+    assert list(dest.parent.iterdir()) == []
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("a.txt", "right member")
+    server.files["/a.zip"] = buf.getvalue()
+    assert download_file(server.url("/a.zip"), dest, progress=False, validate=check) == dest
