@@ -185,4 +185,3 @@ def configure_logging(verbose: bool = False) -> None:
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
-    logger.propagate = False
