@@ -8,7 +8,7 @@ float64 and rounded to float32, as gensim does (``np.float32(str)`` goes through
 bit-identical to gensim's.
 
 What Arrow does not take is read by the line reader below, with today's rules and messages: a block with an
-empty word, a value Arrow will not parse, NaN / Inf, bytes that are not UTF-8 (or not valid in ``encoding``), a
+empty word, a value Arrow will not parse, NaN / Inf or a value beyond float32's range, bytes that are not UTF-8 (or not valid in ``encoding``), a
 lone carriage return, or rows with the wrong number of fields goes through it line by line, which finds the
 global line number of the first bad line. Rows whose word holds spaces are taken row by row (Arrow reports
 them; the rest of the block stays Arrow's): a word may contain spaces only when the token before the values
@@ -27,6 +27,7 @@ is not a number, so a row with one value too many is an error, not a word glued 
 
 from __future__ import annotations
 
+import math
 import os
 from collections import deque
 from collections.abc import Iterator
@@ -56,6 +57,7 @@ BLOCK = 1 << 22  # 4 MiB of text per parse step
 MAX_LINE = 1 << 24  # 16 MiB: a longer line is not a vector (MAX_DIM values of 25 characters fit in 2.5 MiB)
 MAX_ARROW_INVALID_ROWS = 256  # more rows of the wrong width in one block: read that block line by line
 MAX_WORKERS = 8
+FLOAT32_OVERFLOW = float.fromhex("0x1.ffffffp+127")  # the smallest magnitude that rounds to float32 infinity
 ARROW_PIECE = 1 << 20  # bytes Arrow tokenises at a time within a block
 
 
@@ -434,8 +436,8 @@ def _from_table(table: Any, invalid: list[tuple[int, str]], ctx: _Ctx) -> tuple[
         if ctx.trailing_space and pc.max(pc.binary_length(table.column(dim + 1))).as_py() != 0:
             return None  # a row with one value too many, seen as a trailing field
         values = _values_matrix(table, dim)
-        if not np.isfinite(values).all():
-            return None
+        if not np.isfinite(values).all() or np.abs(values).max() >= FLOAT32_OVERFLOW:
+            return None  # NaN, Inf, or beyond float32: the line reader names the line
         words = table.column(0).to_pylist()
         if not ctx.utf8:
             words = _decode_all(words, ctx.encoding)
@@ -499,7 +501,7 @@ def _merge_invalid(
             word = w.decode(ctx.encoding)
         except (ValueError, UnicodeDecodeError):
             return None
-        if not np.isfinite(vals).all():
+        if len(vals) != ctx.dim or not all(map(math.isfinite, vals)) or max(map(abs, vals)) >= FLOAT32_OVERFLOW:
             return None
         out_words[j] = word
         out_values[j] = vals
@@ -562,65 +564,57 @@ def _parse_block(
 
 
 def _parse_lines(lines: list[bytes], first: int, ctx: _Ctx) -> tuple[list[str], np.ndarray, int]:
-    """Parse ``lines`` (global line number of ``lines[0]`` is ``first``) into words and float64 rows."""
+    """Parse ``lines`` (global line number of ``lines[0]`` is ``first``) into words and float64 rows.
+
+    Each line is checked in turn (its width, its values, their finiteness, its word's encoding), so the error
+    names the first bad line of the file whatever the block size; ``skip_bad_lines`` drops bad lines instead.
+    """
     dim = ctx.dim
-    words_b: list[bytes] = []
-    rests: list[bytes] = []
-    where: list[int] = []
+    words: list[str] = []
+    rows: list[list[float]] = []
     skipped = 0
+    said = " (as its header declares)" if ctx.declared is not None else ""
     for i, raw in enumerate(lines):
         row = _split_line(raw.rstrip(), dim)
         if row is None:
             continue
         if isinstance(row, str):
-            if ctx.skip_bad_lines:
-                skipped += 1
-                continue
-            toks = raw.split()
-            said = " (as its header declares)" if ctx.declared is not None else ""
-            raise FormatError(
-                f"Expected {dim} values after the word on line {first + i} of {ctx.name}{said}. "
-                f"Received: {max(len(toks) - 1, 0)} values"
-            )
-        words_b.append(row[0])
-        rests.append(row[1])
-        where.append(i)
-    if not rests:
-        return [], np.empty((0, dim), np.float64), skipped
-    values, keep = _parse_values(rests, dim, where, first, ctx)
-    bad = ~np.isfinite(values).all(axis=1)
-    if bad.any():
-        if not ctx.skip_bad_lines:
-            j = int(np.flatnonzero(bad)[0])
-            raise FormatError(f"Expected finite numbers on line {first + where[j]} of {ctx.name}. Received: NaN or Inf")
-        keep &= ~bad
-    words = _decode(words_b, where, first, ctx, keep)
-    if not keep.all():
-        skipped += int((~keep).sum())
-        values = values[keep]
-        words = [w for w, k in zip(words, keep.tolist()) if k]
-    return words, values, skipped
-
-
-def _decode(words_b: list[bytes], where: list[int], first: int, ctx: _Ctx, keep: np.ndarray) -> list[str]:
-    """Decode the words; undecodable ones fail (or are dropped from ``keep`` with skip_bad_lines)."""
-    if ctx.ascii_compatible:
-        out = _decode_all(words_b, ctx.encoding)
-        if out is not None:
-            return out
-    out = []
-    for j, wb in enumerate(words_b):
-        try:
-            out.append(wb.decode(ctx.encoding))
-        except UnicodeDecodeError as e:
+            error = (f"Expected {dim} values after the word on line {first + i} of {ctx.name}{said}. "
+                     f"Received: {max(len(raw.split()) - 1, 0)} values")
+        else:
+            error = None
+            wb, rest = row
+            toks = rest.split()
+            try:
+                if len(toks) != dim:
+                    raise ValueError
+                vals = [float(t) for t in toks]
+            except ValueError:
+                bad_tok = next((t for t in toks if not _isnum(t)), None)
+                got = f"{bad_tok[:30]!r}" if bad_tok is not None else f"{len(toks)} values"
+                error = f"Expected {dim} numeric values on line {first + i} of {ctx.name}. Received: {got}"
+            else:
+                if not all(map(math.isfinite, vals)):
+                    error = f"Expected finite numbers on line {first + i} of {ctx.name}. Received: NaN or Inf"
+                elif any(abs(v) >= FLOAT32_OVERFLOW for v in vals):
+                    big = next(t for t, v in zip(toks, vals) if abs(v) >= FLOAT32_OVERFLOW)
+                    error = (f"Expected values within float32's range (|x| < 3.4e38) on line {first + i} of "
+                             f"{ctx.name}. Received: {big[:30].decode('ascii', 'replace')}")
+                else:
+                    try:
+                        word = wb.decode(ctx.encoding)
+                    except UnicodeDecodeError as e:
+                        error = (f"Expected {ctx.encoding} text on line {first + i} of {ctx.name} (use --encoding). "
+                                 f"Received: bytes {wb[max(0, e.start - 4) : e.end + 4]!r}")
+        if error is not None:
             if not ctx.skip_bad_lines:
-                raise FormatError(
-                    f"Expected {ctx.encoding} text on line {first + where[j]} of {ctx.name} (use --encoding). "
-                    f"Received: bytes {wb[max(0, e.start - 4) : e.end + 4]!r}"
-                ) from None
-            keep[j] = False
-            out.append("")
-    return out
+                raise FormatError(error)
+            skipped += 1
+            continue
+        words.append(word)
+        rows.append(vals)
+    values = np.array(rows, dtype=np.float64).reshape(len(rows), dim)
+    return words, values, skipped
 
 
 def _isnum(tok: bytes) -> bool:
@@ -629,33 +623,6 @@ def _isnum(tok: bytes) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _parse_values(
-    rests: list[bytes], dim: int, where: list[int], first: int, ctx: _Ctx
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every row's values with Python's float (gensim's parse); rows that fail are located and reported.
-
-    Returns float64 rows and a boolean mask of the rows that parsed.
-    """
-    n = len(rests)
-    out = np.zeros((n, dim), dtype=np.float64)
-    keep = np.ones(n, dtype=bool)
-    for j, rest in enumerate(rests):
-        toks = rest.split()
-        try:
-            if len(toks) != dim:
-                raise ValueError
-            out[j] = [float(t) for t in toks]
-        except ValueError:
-            if not ctx.skip_bad_lines:
-                bad_tok = next((t for t in toks if not _isnum(t)), None)
-                got = f"{bad_tok[:30]!r}" if bad_tok is not None else f"{len(toks)} values"
-                raise FormatError(
-                    f"Expected {dim} numeric values on line {first + where[j]} of {ctx.name}. Received: {got}"
-                ) from None
-            keep[j] = False
-    return out, keep
 
 
 # -- writing --------------------------------------------------------------------------------------------------
