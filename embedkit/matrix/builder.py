@@ -2,7 +2,8 @@
 
 Each vocabulary token goes through a fallback chain, every step switchable and counted:
 exact → lowercase (case variants) → normalised form (accents stripped, surrounding punctuation removed)
-→ subword composition (mean of known pieces or character n-grams) → the ``oov`` initialiser
+→ subword (fastText's own n-gram vector when the vectors carry a fastText n-gram table, else the mean of
+known pieces or character n-grams) → the ``oov`` initialiser
 (``zeros``, ``random`` scaled to the vectors' mean/std, ``mean``, or ``fail``).
 Padding and mask rows stay zero; other special tokens (``[UNK]``, ``[CLS]``...) get the initialiser.
 
@@ -294,7 +295,8 @@ def build_embedding_matrix(
             path / set name.
         oov: how rows that no fallback covers are filled: ``random`` (normal with the vectors' per-dimension
             mean and std), ``zeros``, ``mean`` (mean vector) or ``fail`` (raise, listing missing words).
-        lowercase_fallback / normalise_fallback / subword_fallback: switch each fallback step.
+        lowercase_fallback / normalise_fallback / subword_fallback: switch each fallback step (the subword step
+            uses fastText's own n-gram vectors when ``vectors`` carry a fastText n-gram table).
         seed: seed of the ``random`` initialiser.
         counts: token frequencies (token → count dict, or one per id) for token coverage and missing words.
         texts: a text sample to count tokens with the tokenizer itself (token coverage).
@@ -338,6 +340,8 @@ def build_embedding_matrix(
     rows: list[int] = []  # matrix rows filled with one vector
     src_idx: list[int] = []  # ... from these vector rows
     composed: list[tuple[int, list[int]]] = []  # rows filled with a mean of several vectors
+    ngram_rows: list[tuple[int, np.ndarray]] = []  # rows filled with fastText's n-gram vector
+    fasttext = getattr(wv, "subwords", None) if subword_fallback else None
     rest: list[int] = []
     for i, j in zip(lookup, exact):
         if j is not None:
@@ -372,6 +376,12 @@ def build_embedding_matrix(
             rows.append(i)
             src_idx.append(j)
             continue
+        if fasttext is not None:
+            vec = fasttext.vector(w)
+            if vec is not None:
+                sources[i] = "subword"
+                ngram_rows.append((i, vec))
+                continue
         if subword_fallback:
             base = normalise_token(w) if normalise_fallback else w
             pieces = _subword_rows(base or w, k2i, lowercase_fallback)
@@ -403,6 +413,8 @@ def build_embedding_matrix(
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         means = np.add.reduceat(gathered, starts, axis=0) / lengths[:, None].astype(np.float32)
         matrix[[i for i, _ in composed]] = means
+    for i, vec in ngram_rows:
+        matrix[i] = vec
     specials = sorted(vocab.special_ids)
     fill = rest + specials if oov != "fail" else rest
     if fill and oov in ("random", "mean"):

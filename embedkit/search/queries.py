@@ -50,14 +50,22 @@ class Neighbour:
 
 @dataclass
 class NeighboursResult:
-    """The ``k`` nearest words to a query (a word, a vector or a positive/negative combination)."""
+    """The ``k`` nearest words to a query (a word, a vector or a positive/negative combination).
+
+    ``subword`` is True when the query word is out of the vocabulary and its vector came from the set's
+    fastText n-grams.
+    """
 
     query: str
     neighbours: list[Neighbour] = field(default_factory=list)
+    subword: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict (JSON-ready)."""
-        return {"query": self.query, "neighbours": [n.to_dict() for n in self.neighbours]}
+        """Plain dict (JSON-ready; ``subword`` only when true)."""
+        out: dict[str, Any] = {"query": self.query, "neighbours": [n.to_dict() for n in self.neighbours]}
+        if self.subword:
+            out["subword"] = True
+        return out
 
     def rows(self) -> list[dict[str, Any]]:
         """One flat dict per neighbour (the NDJSON lines of the CLI)."""
@@ -140,6 +148,15 @@ def word_ids(wv: WordVectors, words: Sequence[str]) -> list[int]:
     return [wv.index(w) for w in words]
 
 
+def _subword_query(wv: WordVectors, word: str) -> np.ndarray | None:
+    """fastText's vector for ``word`` when it is out of the vocabulary of a set with an n-gram table."""
+    if getattr(wv, "subwords", None) is None:
+        return None
+    k2i = getattr(wv, "_key_to_index", None)
+    known = word in k2i if k2i is not None else word in wv.keys
+    return None if known else wv.subword_vector(word)
+
+
 def _unit_matrix(wv: WordVectors, index: VectorIndex | None) -> np.ndarray:
     """Unit vectors of every row: an exact index's own (memory-mapped) copy, else the set's cached ones."""
     if index is not None and index.unit_vectors is not None and index.ntotal == len(wv):
@@ -182,14 +199,23 @@ def _as_terms(wv: WordVectors, terms: Query | Iterable[Query] | None) -> list[Qu
 def _term_vectors(
     wv: WordVectors, terms: list[Query], index: VectorIndex | None
 ) -> tuple[np.ndarray, list[int]]:
-    """Unit vectors of word terms (raw arrays as given, like gensim) and the rows of the words."""
-    words = [t for t in terms if isinstance(t, str)]
+    """Unit vectors of word terms (raw arrays as given, like gensim) and the rows of the words; a word out of
+    the vocabulary of a fastText set gets its n-gram vector (and no row)."""
+    from embedkit.search.base import unit_rows
+
+    oov = {}
+    for t in terms:
+        if isinstance(t, str) and t not in oov:
+            v = _subword_query(wv, t)
+            if v is not None:
+                oov[t] = unit_rows(v[None, :])[0]
+    words = [t for t in terms if isinstance(t, str) and t not in oov]
     ids = word_ids(wv, words)
     rows = iter(_unit_rows_for(wv, ids, index)) if ids else iter(())
     out = []
     for t in terms:
         if isinstance(t, str):
-            out.append(next(rows))
+            out.append(oov[t] if t in oov else next(rows))
         else:
             v = np.asarray(t, dtype=np.float32).reshape(-1)
             if v.shape[0] != wv.dim:
@@ -284,7 +310,9 @@ def neighbours(
         ['b']
     """
     label = query if isinstance(query, str) else "<vector>"
-    return NeighboursResult(label, most_similar(wv, [query], k=k, restrict_vocab=restrict_vocab, index=index))
+    oov = isinstance(query, str) and _subword_query(wv, query) is not None
+    return NeighboursResult(label, most_similar(wv, [query], k=k, restrict_vocab=restrict_vocab, index=index),
+                            subword=oov)
 
 
 def neighbours_of(
@@ -301,8 +329,9 @@ def neighbours_of(
 
     On a native set only the rows the query needs are read (the word's row through the lazy vocabulary,
     its vector from the memory map, the result words by row): no full vocabulary, no FAISS for an exact
-    index. An unknown word raises :class:`UnknownWordError` with close matches; ``exact`` / ``approx`` /
-    ``progress`` go to :meth:`~embedkit.vectors.vector_set.VectorSet.index`.
+    index. A word out of the vocabulary of a set converted from fastText is searched with fastText's n-gram
+    vector (``result.subword``); another unknown word raises :class:`UnknownWordError` with close matches;
+    ``exact`` / ``approx`` / ``progress`` go to :meth:`~embedkit.vectors.vector_set.VectorSet.index`.
 
     Example:
         >>> import numpy as np, tempfile, os
@@ -324,9 +353,16 @@ def neighbours_of(
             k = min(check_positive_int("k", k), vs.size)  # no query returns more than the set holds
             scores, ids = index.search(query, k, restrict_vocab=restrict_vocab, exclude=[{row}])
             return NeighboursResult(word, to_neighbours(vocab, scores[0], ids[0]))  # type: ignore[arg-type]
+        sub = vs.subwords if row is None and len(vocab) == vs.size else None
+        vec = sub.vector(word) if sub is not None else None
+        if vec is not None:
+            index = vs.index(exact=exact, approx=approx, progress=progress)
+            scores, ids = index.search(vec[None, :], k, restrict_vocab=restrict_vocab)
+            return NeighboursResult(word, to_neighbours(vocab, scores[0], ids[0]), subword=True)  # type: ignore[arg-type]
     # A plain file, or a word the lazy vocabulary does not know: the full set (its error has close matches).
     wv = vs.require_words()
-    word_ids(wv, [word])  # an unknown word fails before any index work
+    if _subword_query(wv, word) is None:
+        word_ids(wv, [word])  # an unknown word fails before any index work
     index = vs.index(exact=exact, approx=approx, progress=progress)
     return neighbours(wv, word, k, restrict_vocab=restrict_vocab, index=index)
 
@@ -430,7 +466,7 @@ def _top(wv: WordVectors, scores: np.ndarray, ids: np.ndarray, k: int, exclude: 
 
 # -- similarity, analogy, doesnt-match --------------------------------------------------------------------
 def similarity(wv: WordVectors, word1: str, word2: str) -> SimilarityResult:
-    """Cosine similarity of two words.
+    """Cosine similarity of two words (a word out of the vocabulary of a fastText set: its n-gram vector).
 
     Example:
         >>> import numpy as np
@@ -443,8 +479,10 @@ def similarity(wv: WordVectors, word1: str, word2: str) -> SimilarityResult:
         raise EmbedkitError("Expected a vector set with at least one word. Received: an empty vocabulary")
     from embedkit.search.base import unit_rows
 
-    i, j = word_ids(wv, [word1, word2])
-    u = unit_rows(np.asarray(wv.vectors[[i, j]], dtype=np.float32))
+    subs = [_subword_query(wv, w) for w in (word1, word2)]
+    ids = iter(word_ids(wv, [w for w, v in zip((word1, word2), subs) if v is None]))
+    vecs = [v if v is not None else np.asarray(wv.vectors[next(ids)], dtype=np.float32) for v in subs]
+    u = unit_rows(np.stack(vecs).astype(np.float32))
     return SimilarityResult(word1, word2, float(u[0] @ u[1]))
 
 

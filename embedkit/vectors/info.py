@@ -24,12 +24,16 @@ from embedkit.vectors.word_vectors import WordVectors
 def describe(wv: WordVectors, path: str | os.PathLike[str] | None = None, sample: int = 10) -> dict[str, Any]:
     """Summary of ``wv`` as a JSON-ready dict."""
     meta = wv.meta or {}
-    return _summary(wv.vectors, len(wv), wv.source, wv.counts is not None, wv.keys[: max(sample, 0)], meta, path)
+    out = _summary(wv.vectors, len(wv), wv.source, wv.counts is not None, wv.keys[: max(sample, 0)], meta, path)
+    if wv.subwords is not None:
+        out["subwords"] = wv.subwords.to_meta()
+    return out
 
 
 def describe_set(vs: VectorSet, sample: int = 10) -> dict[str, Any]:
-    """Summary of an opened set: a native set is read lazily (its metadata, the memory-mapped matrix and the
-    first words only), a plain file fully.
+    """Summary of an opened set: a native set is checked as a full read would check it (so a damaged set is
+    refused here as ``convert`` refuses it) but read lazily (its metadata, the memory-mapped matrix, the first
+    words), a plain file fully.
 
     Example:
         >>> import tempfile
@@ -39,11 +43,15 @@ def describe_set(vs: VectorSet, sample: int = 10) -> dict[str, Any]:
         >>> describe_set(open_vectors(d), sample=1)["sample_words"]
         ['x']
     """
-    meta = vs.meta
-    if meta is None:
+    if not vs.native:
         return describe(vs.wv, vs.path, sample=sample)
-    return _summary(vs.matrix, int(meta["size"]), meta.get("source"), bool(meta.get("has_counts")),
-                    vs.vocab.head(sample), meta, vs.path)
+    meta = vs.check().meta
+    assert meta is not None
+    out = _summary(vs.matrix, int(meta["size"]), meta.get("source"), bool(meta.get("has_counts")),
+                   vs.vocab.head(sample), meta, vs.path)
+    if meta.get("subwords"):
+        out["subwords"] = {k: meta["subwords"][k] for k in ("kind", "minn", "maxn", "buckets") if k in meta["subwords"]}
+    return out
 
 
 def _summary(

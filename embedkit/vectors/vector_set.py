@@ -31,6 +31,7 @@ from embedkit.vectors.word_vectors import WordVectors
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedkit.search.vector_index import VectorIndex
+    from embedkit.vectors.subwords import Subwords
 
 log = logging.getLogger("embedkit.vectors.vector_set")
 
@@ -89,6 +90,8 @@ class VectorSet:
     _meta: dict[str, Any] | None = field(default=None, repr=False)
     _matrix: np.ndarray | None = field(default=None, repr=False)
     _vocab: WordRows | None = field(default=None, repr=False)
+    _subwords: Subwords | None = field(default=None, repr=False)
+    _subwords_read: bool = field(default=False, repr=False)
     _indexes: dict[str, VectorIndex] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -164,6 +167,32 @@ class VectorSet:
             else:
                 self._vocab = WordList(self.wv)
         return self._vocab
+
+    @property
+    def subwords(self) -> Subwords | None:
+        """The fastText n-gram table (memory-mapped for a native set), or None when the set has none."""
+        if self._wv is not None:
+            return self._wv.subwords
+        if not self._subwords_read:
+            if self.native:
+                from embedkit.vectors.formats.native import open_subwords
+
+                self._subwords = open_subwords(self.path, self.meta)
+            else:
+                self._subwords = self.wv.subwords
+            self._subwords_read = True
+        return self._subwords
+
+    def check(self) -> VectorSet:
+        """This set after checking everything a full read would (for a native set without reading its words
+        into a list: the metadata, the matrix's dtype and shape, every vocabulary line, the n-gram table)."""
+        if self.native:
+            from embedkit.vectors.formats.native import check_native_set
+
+            self._meta = check_native_set(self.path)
+        else:
+            _ = self.wv
+        return self
 
     def require_words(self) -> WordVectors:
         """:attr:`wv`, or a one-line error when the set holds no word."""

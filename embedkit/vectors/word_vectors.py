@@ -22,11 +22,16 @@ from embedkit.vectors.formats.base import VectorTable
 if TYPE_CHECKING:  # pragma: no cover
     from gensim.models import KeyedVectors
 
+    from embedkit.vectors.subwords import Subwords
+
 
 class WordVectors:
     """Words and their vectors: ``keys``, ``key_to_index``, ``vectors`` (float32 N×d), optional ``counts``.
 
-    ``meta`` holds the metadata a native set was read with (None otherwise).
+    ``meta`` holds the metadata a native set was read with (None otherwise). ``subwords`` is a fastText
+    model's character n-gram table (:class:`~embedkit.vectors.subwords.Subwords`, read from a ``.bin`` or a
+    native set converted from one), which gives out-of-vocabulary words a vector (:meth:`subword_vector`);
+    None otherwise.
 
     ``vectors`` may be a read-only memory map (the native format is opened that way), so loading is instant
     and several processes share the pages.
@@ -74,6 +79,7 @@ class WordVectors:
         self.counts: np.ndarray | None = counts
         self.source = source
         self.meta: dict[str, Any] | None = None
+        self.subwords: Subwords | None = None
         self._key_to_index: dict[str, int] | None = None
         self._unit: np.ndarray | None = None
         self._is_unit = False
@@ -141,6 +147,21 @@ class WordVectors:
         i = self.key_to_index.get(word)
         return default if i is None else np.asarray(self.vectors[i])
 
+    def subword_vector(self, word: str) -> np.ndarray | None:
+        """fastText's vector for ``word`` from its character n-grams (float32), or None when the set has no
+        n-gram table or the word no n-gram. In-vocabulary words have their own row: use ``wv[word]``.
+
+        Example:
+            >>> from embedkit.vectors.subwords import Subwords
+            >>> wv = WordVectors(["a"], np.ones((1, 2), np.float32))
+            >>> wv.subword_vector("zz") is None
+            True
+            >>> wv.subwords = Subwords(np.full((5, 2), 2, np.float32), minn=2, maxn=3)
+            >>> wv.subword_vector("zz").tolist()
+            [2.0, 2.0]
+        """
+        return None if self.subwords is None else self.subwords.vector(word)
+
     # -- norms -----------------------------------------------------------------------------------------
     def norms(self) -> np.ndarray:
         """L2 norm of every vector (float32), computed in blocks to keep memory flat."""
@@ -175,15 +196,19 @@ class WordVectors:
         return self._unit
 
     # -- persistence -------------------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike[str], format: str = "native", **kwargs: Any) -> None:
+    def save(self, path: str | os.PathLike[str], format: str = "native", *, overwrite: bool = False,
+             **kwargs: Any) -> None:
         """Write the set; ``format`` is ``native`` (default), ``word2vec``, ``word2vec-bin`` or ``glove``.
 
         Keyword arguments go to the writer (e.g. ``dtype="float16"`` for native, ``precision`` for text).
-        The write is atomic: a failure leaves no partial output.
+        The write is atomic: a failure leaves no partial output. An existing output that embedkit did not
+        write (a file, a non-empty directory that is no native set) is refused unless ``overwrite``; a FIFO,
+        a device, or a directory where a file is meant is always refused. A native set keeps the n-gram
+        table of a fastText model; the text and binary formats hold words only.
         """
         from embedkit.vectors.formats import write_table
 
-        write_table(self.to_table(), path, format=format, **kwargs)
+        write_table(self.to_table(), path, format=format, overwrite=overwrite, **kwargs)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], format: str | None = None, **kwargs: Any) -> WordVectors:
@@ -200,21 +225,24 @@ class WordVectors:
         """The set a reader produced (no copy of the vectors)."""
         wv = cls(table.keys, table.vectors, table.counts, source=table.source)
         wv.meta = table.meta
+        wv.subwords = table.subwords
         if table.key_index is not None and len(table.key_index) == len(wv.keys):
             wv._key_to_index = table.key_index
         return wv
 
     def to_table(self) -> VectorTable:
         """The set as a writer's table (no copy)."""
-        return VectorTable(self.keys, self.vectors, self.counts, self.source, self.meta)
+        return VectorTable(self.keys, self.vectors, self.counts, self.source, self.meta, subwords=self.subwords)
 
     # -- conversions -------------------------------------------------------------------------------------
     def subset(self, words: Iterable[str]) -> WordVectors:
-        """A new set with only ``words`` (in the given order; unknown words raise)."""
+        """A new set with only ``words`` (in the given order; unknown words raise); the n-gram table stays."""
         words = list(dict.fromkeys(words))
         idx = np.array([self.index(w) for w in words], dtype=np.int64)
         counts = None if self.counts is None else self.counts[idx]
-        return WordVectors(words, np.array(self.vectors[idx]), counts, source=self.source)
+        out = WordVectors(words, np.array(self.vectors[idx]), counts, source=self.source)
+        out.subwords = self.subwords
+        return out
 
     def to_gensim(self) -> KeyedVectors:
         """A gensim ``KeyedVectors`` with the same keys, vectors and counts."""
@@ -231,13 +259,18 @@ class WordVectors:
 
     @classmethod
     def from_gensim(cls, kv: Any) -> WordVectors:
-        """Build from a gensim ``KeyedVectors`` (or a ``Word2Vec`` model, whose ``.wv`` is used)."""
+        """Build from a gensim ``KeyedVectors`` (or a ``Word2Vec`` / ``FastText`` model, whose ``.wv`` is used);
+        a ``FastTextKeyedVectors``' n-gram table comes along as :attr:`subwords`."""
+        from embedkit.vectors.subwords import subwords_from_gensim
+
         kv = getattr(kv, "wv", kv)
         keys = list(kv.index_to_key)
         counts = None
         if "count" in getattr(kv, "expandos", {}):
             counts = np.asarray(kv.expandos["count"], dtype=np.int64)[: len(keys)]
-        return cls(keys, np.array(kv.vectors, dtype=np.float32), counts, source="gensim")
+        wv = cls(keys, np.array(kv.vectors, dtype=np.float32), counts, source="gensim")
+        wv.subwords = subwords_from_gensim(kv)
+        return wv
 
 
 def _normalise_rows(v: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Readers and writers: round trips, the parallel text reader, word2vec binary, and bad input."""
+"""Readers and writers: round trips, the text reader (Arrow blocks in threads), word2vec binary, and bad input."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def _glove_lines(n: int, dim: int, seed: int = 0) -> tuple[list[str], np.ndarray
 
 @pytest.fixture
 def parallel(monkeypatch):
-    """Make the parallel reader kick in for small files, with small blocks (several per range)."""
-    monkeypatch.setattr(text_mod, "PARALLEL_MIN_BYTES", 0)
+    """Small blocks, so that a small file is many blocks parsed by several threads (and line numbers, skips
+    and duplicates cross block boundaries)."""
     monkeypatch.setattr(text_mod, "BLOCK", 4096)
 
 

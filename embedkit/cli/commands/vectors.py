@@ -10,6 +10,7 @@ from embedkit.cli.options import VectorsArg, VectorsOpt, pick_vectors
 from embedkit.cli.output import RichProgress, emit_json_lines, note, print_fields
 
 FORMAT_HELP = "native | word2vec | word2vec-bin | glove"
+FROM_HELP = "Input format: native | word2vec | word2vec-bin | glove | fasttext (default: detect)."
 
 
 @command("convert")
@@ -17,7 +18,7 @@ def convert(
     src: Annotated[str, typer.Argument(help="Input vectors: file, native directory or set name.")],
     dst: Annotated[str, typer.Argument(help="Output path (a directory for native), or a set name with --name.")],
     to: Annotated[str, typer.Option("--to", help=FORMAT_HELP)] = "native",
-    from_format: Annotated[Optional[str], typer.Option("--from", help="Input format (default: detect).")] = None,
+    from_format: Annotated[Optional[str], typer.Option("--from", help=FROM_HELP)] = None,
     encoding: Annotated[str, typer.Option(help="Encoding of the words in a text input.")] = "utf-8",
     skip_bad_lines: Annotated[bool, typer.Option("--skip-bad-lines", help="Skip malformed lines.")] = False,
     dtype: Annotated[str, typer.Option(help="float32 or float16 (native output).")] = "float32",
@@ -25,35 +26,45 @@ def convert(
     as_name: Annotated[
         bool, typer.Option("--name", help="DST is a set name: write the native set into EMBEDKIT_HOME.")
     ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing DST that embedkit did not write.")
+    ] = False,
 ) -> None:
-    """Convert vectors between formats (atomic: nothing is left behind on error or Ctrl-C)."""
-    from embedkit.vectors.formats import FORMATS, reader_options, writer_options
+    """Convert vectors between formats (atomic: nothing is left behind on error or Ctrl-C).
+
+    A fastText .bin becomes a native set that keeps its n-gram table, so out-of-vocabulary words get
+    fastText's vectors in neighbours, similarity and embedding matrices.
+    """
+    from embedkit.vectors.convert import convert_vectors
+    from embedkit.vectors.formats import FORMATS, writable_formats
     from embedkit.vectors.home import is_set_name, set_path
     from embedkit.vectors.vector_set import open_vectors
 
-    if to not in FORMATS:
-        fail(f"`--to` must be one of {', '.join(FORMATS)}. Received: --to {to!r}", code=2)
+    if to not in writable_formats():
+        fail(f"`--to` must be one of {', '.join(writable_formats())}. Received: --to {to!r}", code=2)
     if from_format is not None and from_format not in FORMATS:
         fail(f"`--from` must be one of {', '.join(FORMATS)}. Received: --from {from_format!r}", code=2)
+    if dtype not in ("float32", "float16"):
+        fail(f"`--dtype` must be float32 or float16. Received: --dtype {dtype!r}", code=2)
+    if precision is not None and not 1 <= precision <= 17:
+        fail(f"`--precision` must be an integer in 1..17. Received: --precision {precision}", code=2)
     if as_name:
         if to != "native":
             fail(f"`--name` writes a native set, so --to must be native. Received: --to {to!r}", code=2)
         if not is_set_name(dst):
             fail(f"With --name, DST must be letters, digits, '.', '_' or '-'. Received: {dst!r}", code=2)
         dst = str(set_path(dst))
-    report: dict[str, int] = {}
-    vs = open_vectors(src)
-    # --encoding / --skip-bad-lines apply to the readers that take them (text and binary input).
-    given = {"encoding": encoding, "skip_bad_lines": skip_bad_lines, "report": report}
-    wv = vs.read(format=from_format, **reader_options(from_format or vs.format, given))
-    wv.save(dst, format=to, **writer_options(to, {"dtype": dtype, "precision": precision}))
+    res = convert_vectors(open_vectors(src).path, dst, to=to, from_format=from_format, encoding=encoding,
+                          skip_bad_lines=skip_bad_lines, dtype=dtype, precision=precision, overwrite=overwrite)
     notes = []
-    if report.get("skipped_lines"):
-        notes.append(f"skipped {report['skipped_lines']} bad lines")
-    if report.get("duplicates"):
-        notes.append(f"dropped {report['duplicates']} duplicate words (kept the first)")
+    if res.skipped_lines:
+        notes.append(f"skipped {res.skipped_lines} bad lines")
+    if res.duplicates:
+        notes.append(f"dropped {res.duplicates} duplicate words (kept the first)")
+    if res.subwords:
+        notes.append(f"kept the fastText n-gram table ({res.subwords} buckets)")
     extra = f" ({'; '.join(notes)})" if notes else ""
-    note(f"Wrote {len(wv)} vectors of dim {wv.dim} to {dst} as {to}{extra}.")
+    note(f"Wrote {res.size} vectors of dim {res.dim} to {dst} as {to}{extra}.")
 
 
 @command("info")

@@ -1,4 +1,4 @@
-"""Vector file formats: native (mmap directory), word2vec text, GloVe text, word2vec binary.
+"""Vector file formats: native (mmap directory), word2vec text, GloVe text, word2vec binary, fastText ``.bin``.
 
 Each format is one class in its own module (a :class:`~embedkit.vectors.formats.base.VectorFormat` that
 declares its read and write options), listed in :data:`FORMATS`. :func:`read_table` and :func:`write_table`
@@ -7,7 +7,7 @@ Formats read and write :class:`~embedkit.vectors.formats.base.VectorTable` objec
 ``save`` and :func:`embedkit.vectors.read_vectors` / ``write_vectors`` sit above them.
 
 >>> FORMATS.names()
-['native', 'word2vec', 'glove', 'word2vec-bin']
+['native', 'word2vec', 'glove', 'word2vec-bin', 'fasttext']
 >>> import numpy as np, tempfile, os
 >>> p = os.path.join(tempfile.mkdtemp(), "v.txt")
 >>> write_table(VectorTable(["a"], np.ones((1, 2), np.float32)), p, format="glove", precison=3)
@@ -33,6 +33,7 @@ FORMATS: Registry[type[VectorFormat]] = Registry(
         "word2vec": "embedkit.vectors.formats.text:Word2VecTextFormat",
         "glove": "embedkit.vectors.formats.text:GloveTextFormat",
         "word2vec-bin": "embedkit.vectors.formats.binary:Word2VecBinaryFormat",
+        "fasttext": "embedkit.vectors.formats.fasttext:FastTextFormat",
     },
 )
 """Vector formats by name; an entry is a :class:`VectorFormat` subclass."""
@@ -43,51 +44,38 @@ def get_format(name: str) -> VectorFormat:
     return FORMATS.get(name)()
 
 
+def writable_formats() -> list[str]:
+    """The formats embedkit can write (fastText's ``.bin`` is read only).
+
+    >>> writable_formats()
+    ['native', 'word2vec', 'glove', 'word2vec-bin']
+    """
+    return [n for n in FORMATS.names() if FORMATS.get(n).writable]
+
+
 def detect_format(path: str | os.PathLike[str]) -> str:
-    """Guess the format of ``path``: a native directory, word2vec binary, or text (with or without header)."""
+    """The format of ``path``: a native directory, or the first file format (by ``sniff_rank``) whose
+    ``sniff`` recognises the file's first 64 KiB (decompressed)."""
     p = Path(path)
     if not p.exists():
         raise EmbedkitError(f"Vectors path does not exist. Received: {str(p)!r}")
+    classes = sorted((FORMATS.get(n) for n in FORMATS.names()), key=lambda c: c.sniff_rank)
     if p.is_dir():
+        for cls in classes:
+            if cls.directory and cls.sniff(str(p), b""):
+                return cls.name
         from embedkit.vectors.formats.native import check_native_dir
 
-        check_native_dir(p)
-        return "native"
-    from embedkit.vectors.formats.common import open_maybe_compressed
+        check_native_dir(p)  # the one-line error for a directory that is no vector set
+    from embedkit.vectors.formats.common import read_head
 
-    with open_maybe_compressed(p) as fh:
-        head = fh.read(65536)
+    head = read_head(p)
     if not head:
         raise EmbedkitError(f"Expected a vectors file with at least one vector. Received: empty file {str(p)!r}")
-    first, _, rest = head.partition(b"\n")
-    parts = first.split()
-    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
-        # word2vec header; binary if the body is not text.
-        body = rest[:4096]
-        dim = int(parts[1])
-        if b"\x00" in body or _looks_binary(body, dim):
-            return "word2vec-bin"
-        return "word2vec"
-    return "glove"
-
-
-def _looks_binary(body: bytes, dim: int) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        # Text files with non-UTF-8 words exist, but their value part is plain ASCII digits.
-        line = body.split(b"\n", 1)[0]
-        toks = line.split(b" ")
-        return len(toks) < dim + 1 or not all(_is_number(t) for t in toks[1 : dim + 1])
-    return False
-
-
-def _is_number(tok: bytes) -> bool:
-    try:
-        float(tok)
-    except ValueError:
-        return False
-    return True
+    for cls in classes:
+        if not cls.directory and cls.sniff(str(p), head):
+            return cls.name
+    raise EmbedkitError(f"Expected a vectors file in one of {', '.join(FORMATS.names())}. Received: {str(p)!r}")
 
 
 def read_table(path: str | os.PathLike[str], format: str | None = None, **options: Any) -> VectorTable:
@@ -108,11 +96,40 @@ def read_table(path: str | os.PathLike[str], format: str | None = None, **option
     return fmt.read(path, **options) if format is not None else fmt.read_detected(path, **options)
 
 
-def write_table(table: VectorTable, path: str | os.PathLike[str], format: str = "native", **options: Any) -> None:
-    """Write ``table`` (or a ``WordVectors``) to ``path`` in ``format`` atomically (temp file + rename)."""
+def write_table(
+    table: VectorTable, path: str | os.PathLike[str], format: str = "native", *, overwrite: bool = False,
+    **options: Any,
+) -> None:
+    """Write ``table`` (or a ``WordVectors``) to ``path`` in ``format`` atomically (temp file + rename).
+
+    ``path`` is claimed first (:func:`claim_output`): an existing file or non-empty directory that embedkit
+    did not write is refused unless ``overwrite``; a FIFO, a device, or a directory where a file is meant is
+    always refused; an existing native set is replaced atomically.
+    """
     fmt = get_format(format)
     check_options(f"the {fmt.name} writer", options, fmt.write_options)
+    if not fmt.writable:
+        raise EmbedkitError(
+            f"`format` must be one of {', '.join(writable_formats())} to write. Received: format={fmt.name!r}"
+        )
+    claim_output_for(fmt.name, path, overwrite=overwrite)
     fmt.write(table, path, **options)
+    if not fmt.directory:
+        from embedkit.files.outputs import record_output
+
+        record_output(path)
+
+
+def claim_output_for(format: str, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Check that ``path`` may receive an output in ``format`` (see :func:`embedkit.files.outputs.claim_output`):
+    a native set may replace an existing native set, a file format an embedkit-written file."""
+    from embedkit.files.outputs import claim_output
+    from embedkit.vectors.formats.native import is_native_set
+
+    fmt = FORMATS.get(FORMATS.canonical(format))
+    if fmt.directory:
+        return claim_output(path, "dir", overwrite=overwrite, owned=is_native_set)
+    return claim_output(path, "file", overwrite=overwrite)
 
 
 def reader_options(format: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -136,5 +153,5 @@ def writer_options(format: str, options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k in allowed}
 
 
-__all__ = ["FORMATS", "VectorFormat", "VectorTable", "detect_format", "get_format", "read_table", "write_table",
-           "reader_options", "writer_options"]
+__all__ = ["FORMATS", "VectorFormat", "VectorTable", "claim_output_for", "detect_format", "get_format", "read_table",
+           "reader_options", "writable_formats", "write_table", "writer_options"]

@@ -15,11 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from embedkit.errors import UnknownWordError
+from embedkit.errors import EmbedkitError, UnknownWordError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from embedkit.vectors.subwords import Subwords
 
 
 @dataclass
@@ -33,6 +36,8 @@ class VectorTable:
         source: where the vectors came from.
         meta: the format's own metadata (a native set's ``meta`` record), or None.
         key_index: word → row when the reader built it anyway (saves building it again), else None.
+        subwords: the character n-gram table of a fastText model
+            (:class:`~embedkit.vectors.subwords.Subwords`), or None.
 
     Writers accept any object with ``keys``, ``vectors``, ``counts`` and ``source`` (a ``WordVectors`` too).
     """
@@ -43,6 +48,7 @@ class VectorTable:
     source: str | None = None
     meta: dict[str, Any] | None = None
     key_index: dict[str, int] | None = field(default=None, repr=False)
+    subwords: Subwords | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -73,11 +79,24 @@ class VectorFormat:
     A new format is one module with a subclass of this class plus one line in
     :data:`embedkit.vectors.formats.FORMATS`. Options are checked against ``read_options`` /
     ``write_options`` before ``read`` / ``write`` are called, so a misspelt option is a one-line error.
+
+    Detection asks each format's :meth:`sniff` in ``sniff_rank`` order (lowest first); the first that
+    recognises the file's first bytes names its format. A read-only format sets ``writable = False``.
+    A reader that takes the ``rows`` option writes its rows where a
+    :data:`~embedkit.vectors.formats.rows.RowsFactory` says (``convert`` streams into the output that way).
     """
 
     name: ClassVar[str] = ""
     read_options: ClassVar[Sequence[str]] = ()
     write_options: ClassVar[Sequence[str]] = ()
+    sniff_rank: ClassVar[int] = 50
+    writable: ClassVar[bool] = True
+    directory: ClassVar[bool] = False  # the format is a directory (native), not a file
+
+    @classmethod
+    def sniff(cls, path: str, head: bytes) -> bool:
+        """True if a file whose first (decompressed) bytes are ``head`` is in this format."""
+        return False
 
     def read(self, path: str | os.PathLike[str], **options: Any) -> VectorTable:
         """Read the file (or directory) at ``path``."""
@@ -89,4 +108,4 @@ class VectorFormat:
 
     def write(self, table: VectorTable, path: str | os.PathLike[str], **options: Any) -> None:
         """Write ``table`` to ``path`` atomically."""
-        raise NotImplementedError
+        raise EmbedkitError(f"The {self.name} format can only be read. Received: a request to write {str(path)!r}")
