@@ -85,4 +85,10 @@ def check_input_file(path: object, what: str = "file") -> "Path":
         raise EmbedkitError(f"Expected a {what}. Received: directory {str(p)!r}")
     if not p.exists():
         raise EmbedkitError(f"{what[0].upper() + what[1:]} does not exist. Received: {str(p)!r}")
+    if not p.is_file():  # a FIFO would block the read forever, a device never ends: neither is a file
+        import stat
+
+        mode = p.stat().st_mode
+        kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device"
+        raise EmbedkitError(f"Expected a {what} (a regular file). Received: {kind} {str(p)!r}")
     return p

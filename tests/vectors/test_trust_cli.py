@@ -211,3 +211,13 @@ def test_sigkill_during_convert_leaves_no_process_and_the_next_run_cleans_up(tmp
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt", "out"]
     assert len(read_vectors(out)) == 300_000
+
+
+def test_a_fifo_or_device_as_the_input_is_refused_before_it_is_read(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # nobody writes to it: reading it would block forever
+    for args in (["convert", str(fifo), str(tmp_path / "out")], ["info", str(fifo)],
+                 ["neighbours", "the", "-v", str(fifo)], ["convert", "/dev/zero", str(tmp_path / "out")]):
+        err = _one_line_error(runner.invoke(app, args))
+        assert "(a regular file). Received: " in err and ("FIFO" in err or "device '/dev/zero'" in err), err
+    assert not (tmp_path / "out").exists()

@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from embedkit.errors import EmbedkitError
+from embedkit.errors import EmbedkitError, check_input_file
 from embedkit.registry import Registry, check_options
 from embedkit.vectors.formats.base import VectorFormat, VectorTable
 
@@ -67,6 +67,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         from embedkit.vectors.formats.native import check_native_dir
 
         check_native_dir(p)  # the one-line error for a directory that is no vector set
+    check_input_file(p, "vectors file")  # a FIFO or a device is refused before it is read (it could block)
     from embedkit.vectors.formats.common import read_head
 
     head = read_head(p)
