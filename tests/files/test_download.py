@@ -221,3 +221,50 @@ def test_an_html_page_instead_of_a_zip_is_refused_and_not_cached(server, tmp_pat
         zf.writestr("a.txt", "right member")
     server.files["/a.zip"] = buf.getvalue()
     assert download_file(server.url("/a.zip"), dest, progress=False, validate=check) == dest
+
+
+def test_named_set_download_refuses_an_html_page_and_caches_nothing(server, glove_zip, monkeypatch, home):
+    data, expected = glove_zip
+    page = b"<!DOCTYPE html><html><body>Moved</body></html>"
+    server.files["/glove.6B.zip"] = page
+    _point_glove_at(monkeypatch, server.url("/glove.6B.zip"), page)
+    with pytest.raises(EmbedkitError, match="Expected a zip archive from .*Received: an HTML page"):
+        named.download_named_set("glove-6b-50d", progress=None)
+    assert not (home / "downloads" / "glove.6B.zip").exists()
+    assert not named.is_installed("glove-6b-50d")
+
+
+def test_corpus_download_checks_size_and_member(server, tmp_path, monkeypatch):
+    import io
+
+    from corpora.bundled import download_corpus
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("text8", " anarchism originated as a term of abuse")
+    data = buf.getvalue()
+    server.files["/text8.zip"] = data
+    m = {"name": "text8", "url": server.url("/text8.zip"), "member": "text8", "size": len(data), "sha256": None}
+    out = tmp_path / "corpora" / "text8.txt"
+    out.parent.mkdir()
+    with pytest.raises(EmbedkitError, match="EMBEDKIT_ALLOW_DOWNLOAD=1"):
+        download_corpus(m, out)
+    monkeypatch.setenv("EMBEDKIT_ALLOW_DOWNLOAD", "1")
+    with pytest.raises(EmbedkitError, match=f"expected {len(data) + 1} bytes. Received: {len(data)} bytes"):
+        download_corpus({**m, "size": len(data) + 1}, out)
+    assert not out.exists()
+    with pytest.raises(EmbedkitError, match="Expected 'text8' inside"):
+        download_corpus({**m, "size": None, "url": _zip_url(server, "other")}, out)
+    assert not out.exists() and not (out.parent / "other.zip").exists()
+    download_corpus(m, out)
+    assert out.read_text() == " anarchism originated as a term of abuse"
+
+
+def _zip_url(server, member: str) -> str:
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(member, "x")
+    server.files[f"/{member}.zip"] = buf.getvalue()
+    return server.url(f"/{member}.zip")
