@@ -39,6 +39,7 @@ LOADER = r"""
 import json, os, resource, sys, time
 import numpy as np
 kind, path, out = sys.argv[1:4]
+binary = len(sys.argv) > 4 and sys.argv[4] == "binary"
 if kind == "embedkit":
     from embedkit.vectors.loading import read_vectors
 else:
@@ -51,7 +52,8 @@ if kind == "embedkit":
     wv = read_vectors(path)
     keys, vectors, k2i = wv.keys, wv.vectors, wv.key_to_index
 else:
-    kv = KeyedVectors.load_word2vec_format(path, no_header=True)
+    kv = KeyedVectors.load_word2vec_format(path, binary=True) if binary else KeyedVectors.load_word2vec_format(
+        path, no_header=True)
     keys, vectors, k2i = kv.index_to_key, kv.vectors, kv.key_to_index
 dt = time.perf_counter() - t
 c2 = os.times()
@@ -100,14 +102,14 @@ def _tree_pss_kb(pid: int) -> int:
     return total
 
 
-def run_loader(kind: str, path: str, out: str, sample: bool = False) -> dict:
+def run_loader(kind: str, path: str, out: str, sample: bool = False, binary: bool = False) -> dict:
     """Load ``path`` with ``kind`` in a fresh process; return its timing (and, with ``sample``, memory).
 
     Sampling /proc/PID/smaps_rollup takes the loader's mmap lock and slows its page faults, so timed runs
     do not sample and memory is measured in separate runs.
     """
     proc = subprocess.Popen(
-        [sys.executable, "-c", LOADER, kind, path, out],
+        [sys.executable, "-c", LOADER, kind, path, out] + (["binary"] if binary else []),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=ENV,
     )
     assert proc.stdin is not None and proc.stdout is not None
@@ -172,11 +174,82 @@ def info_imports_tf(native: str) -> bool:
     return out.stdout.strip() == "True"
 
 
+def run_process(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one fresh process running ``cmd``."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def convert_process(src: str, out: str) -> tuple[float, float]:
+    """``embedkit convert SRC OUT --to native`` as a whole process: wall seconds and peak RSS in MB."""
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
+    return run_process([sys.executable, "-m", "embedkit", "convert", src, out, "--to", "native"])
+
+
+GENSIM_LOAD = (
+    "import sys\nfrom gensim.models import KeyedVectors\n"
+    "KeyedVectors.load_word2vec_format(sys.argv[1], no_header=sys.argv[2] == 'glove')\n"
+)
+
+
+def time_native_write(glove: str, out: str) -> float:
+    """Seconds to write a loaded 400k x 50 set as a native set (vectors, vocabulary, sha256), fresh process."""
+    code = (
+        "import shutil, sys, time\nfrom embedkit.vectors.loading import read_vectors\n"
+        "wv = read_vectors(sys.argv[1]); shutil.rmtree(sys.argv[2], ignore_errors=True)\n"
+        "t = time.perf_counter(); wv.save(sys.argv[2]); print(time.perf_counter() - t)\n"
+    )
+    out_ = subprocess.run([sys.executable, "-c", code, glove, out], capture_output=True, text=True, env=ENV, check=True)
+    return float(out_.stdout.split()[-1])
+
+
+def make_big_text(path: Path, words: int, dim: int, seed: int = 0) -> None:
+    """A GloVe-layout text file of ``words`` x ``dim`` random float32 values (shortest round-trip repr),
+    written with Arrow's CSV writer in chunks (a 1M x 300 file is about 2.7 GB)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    rng = np.random.default_rng(seed)
+    tmp = path.with_name(path.name + ".part")
+    opts = pacsv.WriteOptions(include_header=False, delimiter=" ", quoting_style="none")
+    with pa.OSFile(str(tmp), "wb") as sink:
+        for start in range(0, words, 50_000):
+            n = min(50_000, words - start)
+            vals = (rng.standard_normal((n, dim), dtype=np.float32) * 0.4).round(5)
+            cols = [pa.array([f"w{i}" for i in range(start, start + n)])]
+            cols += [pa.array(vals[:, j]) for j in range(dim)]
+            pacsv.write_csv(pa.table(cols, names=[f"c{j}" for j in range(dim + 1)]), sink, write_options=opts)
+    tmp.rename(path)
+
+
+def big_file_run(words: int, dim: int, tmp: str) -> dict:
+    """Convert a generated ``words`` x ``dim`` text file with embedkit and load it with gensim, once each."""
+    big = Path(tempfile.gettempdir()) / f"big-{words}x{dim}.txt"
+    if not big.is_file():
+        print(f"generating {big} ...", flush=True)
+        make_big_text(big, words, dim)
+    e_s, e_rss = convert_process(str(big), f"{tmp}/big-native")
+    g_s, g_rss = run_process([sys.executable, "-c", GENSIM_LOAD, str(big), "glove"])
+    matrix_mb = words * dim * 4 / 2**20
+    return {"file": str(big), "bytes": big.stat().st_size, "matrix_mb": matrix_mb,
+            "embedkit_convert_s": e_s, "embedkit_convert_peak_rss_mb": e_rss,
+            "gensim_load_s": g_s, "gensim_load_peak_rss_mb": g_rss}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--glove", default="/tmp/glove.6B.50d.txt")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--big", default="", metavar="WORDSxDIM",
+                    help="also convert a generated text file this size once (e.g. 1000000x300) next to gensim's load")
     args = ap.parse_args()
     glove = Path(args.glove)
     if not glove.is_file():
@@ -194,6 +267,8 @@ def main() -> None:
         from embedkit.vectors.loading import read_vectors
 
         read_vectors(glove).save(native)
+        binfile = str(Path(tmp) / "g50.bin")
+        read_vectors(native).save(binfile, format="word2vec-bin")
         for r in range(args.repeat):
             e = run_loader("embedkit", str(glove), f"{tmp}/e")
             g = run_loader("gensim", str(glove), f"{tmp}/g")
@@ -205,6 +280,11 @@ def main() -> None:
             ev, gv = np.load(f"{tmp}/e.npy", mmap_mode="r"), np.load(f"{tmp}/g.npy", mmap_mode="r")
             diff = float(np.abs(ev - gv).max()) if ev.shape == gv.shape else float("inf")
             del ev, gv
+            eb = run_loader("embedkit", binfile, f"{tmp}/eb", binary=True)
+            gb = run_loader("gensim", binfile, f"{tmp}/gb", binary=True)
+            bin_same = np.array_equal(np.load(f"{tmp}/eb.npy"), np.load(f"{tmp}/gb.npy"))
+            conv_s, conv_rss = convert_process(str(glove), f"{tmp}/conv")
+            write_s = time_native_write(native, f"{tmp}/written")
             reopen, reopen_cpu, reopen_wall = time_native(native)
             info, info_cpu = time_info(native)
             run = {
@@ -216,17 +296,25 @@ def main() -> None:
                 "embedkit_maxrss_bound_mb": e_mem["maxrss_bound_mb"],
                 "native_reopen_s": reopen, "native_reopen_cpu_s": reopen_cpu, "native_reopen_process_s": reopen_wall,
                 "info_cold_s": info, "info_cold_cpu_s": info_cpu,
+                "binary_embedkit_s": eb["seconds"], "binary_gensim_s": gb["seconds"],
+                "binary_ratio": gb["seconds"] / eb["seconds"], "binary_same": bin_same,
+                "convert_process_s": conv_s, "convert_peak_rss_mb": conv_rss,
+                "convert_vs_gensim_load": g["seconds"] / conv_s, "native_write_s": write_s,
                 "load_avg": os.getloadavg()[0],
             }
             runs.append(run)
             print(f"run {r + 1}: embedkit {run['embedkit_s']:.2f} s, gensim {run['gensim_s']:.2f} s, "
                   f"ratio {run['ratio']:.1f}x, max abs diff {diff:g}, same words {same_keys}, "
-                  f"peak +{run['embedkit_pss_increase_mb']:.0f} MB, reopen {reopen:.3f} s, info {info:.2f} s, "
+                  f"peak +{run['embedkit_pss_increase_mb']:.0f} MB, binary {run['binary_ratio']:.1f}x, "
+                  f"convert process {conv_s:.2f} s ({run['convert_vs_gensim_load']:.1f}x gensim's load), "
+                  f"native write {write_s:.2f} s, reopen {reopen:.3f} s, info {info:.2f} s, "
                   f"load avg {run['load_avg']:.1f}")
         tf = info_imports_tf(native)
+        big = big_file_run(*(int(x) for x in args.big.lower().split("x")), tmp) if args.big else None
 
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if not isinstance(runs[0][k], bool)}
     med["same_keys"] = all(r["same_keys"] for r in runs)
+    med["binary_same"] = all(r["binary_same"] for r in runs)
     med["info_imports_tensorflow"] = tf
     budget = 1.5 * (med["matrix_mb"] + med["vocab_mb"])
     print()
@@ -242,9 +330,19 @@ def main() -> None:
           f"process after imports; {med['native_reopen_process_s']:.2f} s for the whole process")
     print(f"  `embedkit info` cold process: {med['info_cold_s']:.2f} s wall ({med['info_cold_cpu_s']:.2f} s CPU); "
           f"imports TensorFlow/FAISS: {tf}")
+    print(f"  binary word2vec (400k x 50): embedkit {med['binary_embedkit_s']:.2f} s, gensim "
+          f"{med['binary_gensim_s']:.2f} s -> {med['binary_ratio']:.1f}x; identical vectors: {med['binary_same']}")
+    print(f"  `embedkit convert glove.txt OUT --to native` whole process: {med['convert_process_s']:.2f} s "
+          f"(peak RSS {med['convert_peak_rss_mb']:.0f} MB) -> {med['convert_vs_gensim_load']:.1f}x gensim's load alone; "
+          f"native write of a loaded set {med['native_write_s']:.2f} s")
+    if big:
+        print(f"  {big['file']} ({big['bytes'] / 1e9:.2f} GB, float32 matrix {big['matrix_mb']:.0f} MB): embedkit convert "
+              f"{big['embedkit_convert_s']:.1f} s, peak RSS {big['embedkit_convert_peak_rss_mb']:.0f} MB; gensim load "
+              f"{big['gensim_load_s']:.1f} s, peak RSS {big['gensim_load_peak_rss_mb']:.0f} MB "
+              f"({big['gensim_load_s'] / big['embedkit_convert_s']:.1f}x)")
     print(f"  load avg at end: {os.getloadavg()[0]:.2f}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"runs": runs, "median": med}, indent=2))
+        Path(args.json).write_text(json.dumps({"runs": runs, "median": med, "big": big}, indent=2))
 
 
 if __name__ == "__main__":
