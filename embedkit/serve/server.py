@@ -17,6 +17,7 @@ import logging
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from embedkit.errors import EmbedkitError
@@ -79,7 +80,8 @@ def tune_search() -> None:
     faiss.cvar.distance_compute_blas_threshold = 1
 
 
-def serve(app: Any, sock: socket.socket, *, access_log: bool = False, log_level: str = "warning") -> str | None:
+def serve(app: Any, sock: socket.socket, *, access_log: bool = False, log_level: str = "warning",
+          ready: Callable[[], None] | None = None) -> str | None:
     """Serve ``app`` on ``sock`` with uvicorn until a stop signal; returns the signal's name (or None).
 
     Args:
@@ -87,6 +89,8 @@ def serve(app: Any, sock: socket.socket, *, access_log: bool = False, log_level:
         sock: a listening socket (:func:`bind`).
         access_log: log one line per request.
         log_level: uvicorn's log level.
+        ready: called once the stop signals are handled (announce the URL there: a signal sent as soon as
+            it is printed stops the server cleanly).
     """
     import uvicorn
 
@@ -94,13 +98,21 @@ def serve(app: Any, sock: socket.socket, *, access_log: bool = False, log_level:
                             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, log_config=None)
     server = uvicorn.Server(config)
     received: list[int] = []
+
+    def stop(signum: int, frame: Any) -> None:
+        # Before uvicorn serves, and again after its graceful shutdown (it raises the signal it caught once
+        # more, for the handler that was there before: this one): record it and ask the server to stop.
+        received.append(signum)
+        server.should_exit = True
+
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        # uvicorn catches the signal while it serves, shuts down gracefully, then raises it again for the
-        # handler that was there before: this one, which only records it, so the caller returns normally.
-        previous = {s: signal.signal(s, lambda signum, frame: received.append(signum)) for s in STOP_SIGNALS}
+        previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
     try:
-        server.run(sockets=[sock])
+        if ready is not None:
+            ready()
+        if not server.should_exit:
+            server.run(sockets=[sock])
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

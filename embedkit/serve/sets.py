@@ -27,10 +27,10 @@ from embedkit.errors import EmbedkitError
 from embedkit.progress import ProgressArg
 from embedkit.serve.completion import Completions
 from embedkit.serve.errors import ApiError, bad_request
+from embedkit.vectors.vector_set import VectorSet
 
 if TYPE_CHECKING:  # pragma: no cover
     from embedkit.search.vector_index import VectorIndex
-    from embedkit.vectors.vector_set import VectorSet
     from embedkit.vectors.word_vectors import WordVectors
 
 log = logging.getLogger("embedkit.serve.sets")
@@ -161,13 +161,21 @@ class ServedSets:
         return found
 
 
+def _check_name(name: str) -> str:
+    if not SET_NAME.match(name):
+        raise EmbedkitError(f"A set name must be 1-64 letters, digits, '.', '_' or '-'; name it with NAME=PATH. "
+                            f"Received: {name!r}")
+    return name
+
+
 def open_served_set(
-    spec: str | None, name: str | None = None, *, approx: bool = False, progress: ProgressArg = None
+    spec: str | VectorSet | None, name: str | None = None, *, approx: bool = False, progress: ProgressArg = None
 ) -> ServedSet:
     """Open one set for serving: vectors, word table, exact index and, with ``approx``, the approximate one.
 
-    Indexes are the set's own (:meth:`~embedkit.vectors.vector_set.VectorSet.index`: a native set reuses the
-    index kept beside it, building it there on first use, as ``embedkit neighbours`` does).
+    ``spec`` is what :func:`~embedkit.vectors.vector_set.open_vectors` takes, or a set it opened. Indexes are
+    the set's own (:meth:`~embedkit.vectors.vector_set.VectorSet.index`: a native set reuses the index kept
+    beside it, building it there on first use, as ``embedkit neighbours`` does).
 
     Example:
         >>> import numpy as np, tempfile, os
@@ -179,14 +187,11 @@ def open_served_set(
         ('tiny', 3, 'exact', ['exact'])
     """
     from embedkit.vectors.info import describe_set
-    from embedkit.vectors.vector_set import open_vectors
+    from embedkit.vectors.vector_set import VectorSet, open_vectors
 
     t = time.perf_counter()
-    vs = open_vectors(spec)
-    set_name = name if name is not None else vs.name
-    if not SET_NAME.match(set_name):
-        raise EmbedkitError(f"A set name must be 1-64 letters, digits, '.', '_' or '-'; name it with NAME=PATH. "
-                            f"Received: {set_name!r}")
+    vs = spec if isinstance(spec, VectorSet) else open_vectors(spec)
+    set_name = _check_name(name if name is not None else vs.name)
     wv = vs.require_words()
     wv.key_to_index  # noqa: B018 - build the word -> row table now, not in the first request
     indexes = {"exact": vs.index(exact=True, progress=progress)}
@@ -197,19 +202,26 @@ def open_served_set(
     if isinstance(info.get("source"), str) and ("/" in info["source"] or "\\" in info["source"]):
         info["source"] = PurePath(info["source"]).name
     info["format"] = vs.format
-    log.info("Opened %s: %d words x %d (%s; %s) in %.1f s", set_name, len(wv), wv.dim, info["format"],
-             ", ".join(f"{m}: {i.kind}" for m, i in indexes.items()), time.perf_counter() - t)
+    log.debug("Opened %s: %d words x %d (%s; %s) in %.1f s", set_name, len(wv), wv.dim, info["format"],
+              ", ".join(f"{m}: {i.kind}" for m, i in indexes.items()), time.perf_counter() - t)
     return ServedSet(set_name, vs, wv, indexes, "approx" if approx else "exact", info)
 
 
 def open_served_sets(
     specs: str | Sequence[str] | None, *, approx: bool = False, progress: ProgressArg = None
 ) -> ServedSets:
-    """Open every set of ``specs`` (see :func:`parse_set_specs`); names must be distinct."""
-    opened: list[ServedSet] = []
+    """Open every set of ``specs`` (see :func:`parse_set_specs`); names must be distinct.
+
+    Every name is resolved and checked before any set is read.
+    """
+    from embedkit.vectors.vector_set import open_vectors
+
+    resolved = []
     for name, spec in parse_set_specs(specs):
-        s = open_served_set(spec, name, approx=approx, progress=progress)
-        if any(o.name == s.name for o in opened):
-            raise EmbedkitError(f"Expected distinct set names (name them with NAME=PATH). Received: {s.name!r} twice")
-        opened.append(s)
-    return ServedSets(opened)
+        vs = open_vectors(spec)
+        resolved.append((_check_name(name if name is not None else vs.name), vs))
+    names = [n for n, _ in resolved]
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise EmbedkitError(f"Expected distinct set names (name them with NAME=PATH). Received: {twice!r} twice")
+    return ServedSets([open_served_set(vs, name, approx=approx, progress=progress) for name, vs in resolved])

@@ -58,9 +58,13 @@ def serve_cmd(
         sock.close()
         raise
     listing = ", ".join(f"{s.name} ({s.size:,} x {s.wv.dim}, {'/'.join(s.indexes)})" for s in sets)
-    note(f"Serving {listing}")
-    note(f"Explorer and API at {url_of(sock)} (API description: {url_of(sock)}openapi.json); Ctrl-C or SIGTERM stops.")
-    if host not in LOOPBACK:
-        note(f"Note: listening on {host}: anyone who can reach this machine can query these sets (read-only).")
-    stopped_by = serve(app, sock, access_log=access_log, log_level="info" if access_log else "warning")
+
+    def announce() -> None:
+        note(f"Serving {listing}")
+        note(f"Explorer and API at {url_of(sock)} (API description: {url_of(sock)}openapi.json); "
+             "Ctrl-C or SIGTERM stops.")
+        if host not in LOOPBACK:
+            note(f"Note: listening on {host}: anyone who can reach this machine can query these sets (read-only).")
+
+    stopped_by = serve(app, sock, access_log=access_log, log_level="info" if access_log else "warning", ready=announce)
     note(f"Stopped{f' ({stopped_by})' if stopped_by else ''}.")
