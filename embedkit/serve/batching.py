@@ -14,7 +14,8 @@ in separate calls, so every answer is the answer its query would get alone.
 
 >>> import asyncio, numpy as np
 >>> from concurrent.futures import ThreadPoolExecutor
->>> from embedkit.search.vector_index import VectorIndex
+>>> from embedkit.errors import EmbedkitError
+from embedkit.search.vector_index import VectorIndex
 >>> index = VectorIndex.build(np.eye(3, dtype=np.float32))
 >>> async def two():
 ...     b = SearchBatcher(index, ThreadPoolExecutor(1))
@@ -34,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from embedkit.errors import EmbedkitError
 from embedkit.search.vector_index import VectorIndex
 
 log = logging.getLogger("embedkit.serve.batching")
@@ -69,6 +71,7 @@ class SearchBatcher:
         self.linger = (EXACT_LINGER_S if index.kind == "exact" else 0.0) if linger is None else linger
         self._pending: list[_Job] = []
         self._drains: set[asyncio.Task[None]] = set()  # running drains (referenced so they are not collected)
+        self._active = 0  # drains running: counted down by the drain itself, as it finds nothing left to do
         self._expect = 1  # the size of the last batch: how many queries to wait for (up to linger)
         self._wake: asyncio.Event | None = None
         self.batches = 0  # index searches made, and the queries they answered (for tests and logs)
@@ -79,17 +82,28 @@ class SearchBatcher:
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, ids)`` of the top ``k`` for one query row (what ``index.search`` gives for it alone)."""
         loop = asyncio.get_running_loop()
-        job = _Job(np.asarray(query, dtype=np.float32).reshape(-1), k, restrict_vocab, exclude, loop.create_future())
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        if q.shape[0] != self.index.dim:  # refused alone, before it can fail the batch it would join
+            raise EmbedkitError(f"Query vectors must have dimension {self.index.dim} to match the index. "
+                                f"Received: a vector of dimension {q.shape[0]}")
+        job = _Job(q, k, restrict_vocab, exclude, loop.create_future())
         self._pending.append(job)
         if self._wake is not None and len(self._pending) >= self._expect:
             self._wake.set()
-        if len(self._drains) < self.max_concurrent:
+        if self._active < self.max_concurrent:
+            self._active += 1
             task = loop.create_task(self._drain())
             self._drains.add(task)
             task.add_done_callback(self._drains.discard)
         return await job.future
 
     async def _drain(self) -> None:
+        try:
+            await self._drain_pending()
+        finally:
+            self._active -= 1  # no await between the last look at the queue and this: no query is stranded
+
+    async def _drain_pending(self) -> None:
         loop = asyncio.get_running_loop()
         while self._pending:
             if self.linger > 0 and len(self._pending) < self._expect and self._wake is None:
@@ -104,7 +118,7 @@ class SearchBatcher:
             self._expect = max(1, min(len(jobs), self.max_batch))
             try:
                 results, searches = await loop.run_in_executor(self.executor, self._run, jobs)
-            except BaseException as e:  # the search failed: every waiting query gets the error
+            except BaseException as e:  # the search failed: every query of the batch gets the error
                 for job in jobs:
                     if not job.future.done():
                         job.future.set_exception(e if isinstance(e, Exception) else RuntimeError(str(e)))
