@@ -21,52 +21,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-class Served:
-    """An `embedkit serve` subprocess on a free port; its stderr is collected by a thread."""
-
-    def __init__(self, *args: str, port: str = "0") -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "embedkit", "serve", *args, "--port", port],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        self.err: list[str] = []
-        found = threading.Event()
-
-        def collect() -> None:
-            assert self.proc.stderr is not None
-            for line in self.proc.stderr:
-                self.err.append(line)
-                m = re.search(r"Explorer and API at (http://\S+?/) ", line)
-                if m:
-                    self.url = m.group(1)
-                    found.set()
-            found.set()
-
-        self.reader = threading.Thread(target=collect, daemon=True)
-        self.reader.start()
-        if not found.wait(120) or not hasattr(self, "url"):
-            self.proc.kill()
-            raise AssertionError("serve did not start:\n" + "".join(self.err))
-        self.port = int(self.url.rsplit(":", 1)[1].rstrip("/"))
-
-    def get(self, path: str) -> tuple[int, dict]:
-        try:
-            with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=30) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> tuple[int, str]:
-        self.proc.send_signal(sig)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError(f"serve did not stop within {timeout} s of {signal.Signals(sig).name}") from None
-        self.reader.join(10)
-        return self.proc.returncode, "".join(self.err)
-
-
 def raw(port: int, request: bytes) -> tuple[int, bytes]:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
         s.sendall(request)
@@ -86,8 +40,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
-def test_serves_several_sets_without_tensorflow_and_stops_on_sigterm(set_dirs) -> None:
-    s = Served("--vectors", f"alpha={set_dirs['alpha']},{set_dirs['beta']}")
+def test_serves_several_sets_without_tensorflow_and_stops_on_sigterm(set_dirs, serve) -> None:
+    s = serve("--vectors", f"alpha={set_dirs['alpha']},{set_dirs['beta']}")
     try:
         assert s.get("/v1/health") == (200, {"status": "ok", "version": "0.1.0", "sets": ["alpha", "beta"]})
         status, res = s.get("/v1/neighbours?word=surf&k=3&set=beta")
@@ -110,16 +64,16 @@ def test_serves_several_sets_without_tensorflow_and_stops_on_sigterm(set_dirs) -
     assert "Serving alpha (310 x 12, exact), beta (258 x 12, exact)" in err
 
 
-def test_sigint_stops_it_too(set_dirs) -> None:
-    s = Served("--vectors", str(set_dirs["alpha"]), "--approx")
+def test_sigint_stops_it_too(set_dirs, serve) -> None:
+    s = serve("--vectors", str(set_dirs["alpha"]), "--approx")
     assert s.get("/v1/sets/alpha")[1]["search"]["default"] == "approx"
     rc, err = s.stop(signal.SIGINT)
     assert rc == 0 and err.rstrip().endswith("Stopped (SIGINT).") and "Traceback" not in err
 
 
 @pytest.mark.slow
-def test_sigterm_with_requests_in_flight_finishes_them(set_dirs) -> None:
-    s = Served("--vectors", str(set_dirs["alpha"]))
+def test_sigterm_with_requests_in_flight_finishes_them(set_dirs, serve) -> None:
+    s = serve("--vectors", str(set_dirs["alpha"]))
     statuses: list[object] = []
     stop = threading.Event()
 
@@ -177,8 +131,8 @@ def test_busy_port_is_one_line(set_dirs) -> None:
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-def test_listening_on_every_interface_says_so(set_dirs) -> None:
-    s = Served("--vectors", str(set_dirs["beta"]), "--host", "0.0.0.0")
+def test_listening_on_every_interface_says_so(set_dirs, serve) -> None:
+    s = serve("--vectors", str(set_dirs["beta"]), "--host", "0.0.0.0")
     rc, err = s.stop()
     assert rc == 0 and "Note: listening on 0.0.0.0: anyone who can reach this machine" in err
 

@@ -181,14 +181,26 @@ function drawMap(res, shared) {
   const sy = (y) => height - pad - ((y - y0) / ((y1 - y0) || 1)) * (height - 2 * pad);
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img",
                             "aria-label": `2-D PCA map of ${res.word} and its ${res.points.length - 1} neighbours` });
+  // A label takes the first spot around its dot that covers no other label and no dot.
+  const placed = res.points.map((p) => ({ x0: sx(p.x) - 5, x1: sx(p.x) + 5, y0: sy(p.y) - 5, y1: sy(p.y) + 5 }));
+  const overlaps = (a) => placed.some((b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1);
   res.points.forEach((p, i) => {
     const cls = i === 0 ? "query" : (shared.has(p.word) ? "shared" : "");
-    const dot = svg("circle", { cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: i === 0 ? 6 : 4, class: cls });
+    const [cx, cy] = [sx(p.x), sy(p.y)];
+    const dot = svg("circle", { cx: cx.toFixed(1), cy: cy.toFixed(1), r: i === 0 ? 6 : 4, class: cls });
     dot.append(svg("title"));
     dot.firstChild.textContent = i === 0 ? p.word : `${p.word} (cosine ${p.score.toFixed(3)})`;
-    const anchor = sx(p.x) > width * 0.75 ? "end" : "start";
-    const label = svg("text", { x: (sx(p.x) + (anchor === "end" ? -7 : 7)).toFixed(1), y: (sy(p.y) + 4).toFixed(1),
-                                "text-anchor": anchor, class: cls });
+    const w = p.word.length * (i === 0 ? 7.8 : 6.6) + 2, h = i === 0 ? 15 : 13;
+    const spots = [[cx + 7, cy + 4, "start"], [cx - 7, cy + 4, "end"], [cx - w / 2, cy - 9, "start"],
+                   [cx - w / 2, cy + 17, "start"], [cx + 7, cy - 7, "start"], [cx - 7, cy + 15, "end"]];
+    const box = ([x, y, anchor]) => {
+      const x0 = anchor === "end" ? x - w : x;
+      return { x0, x1: x0 + w, y0: y - h + 3, y1: y + 3 };
+    };
+    const inside = (b) => b.x0 >= 0 && b.x1 <= width && b.y0 >= 0 && b.y1 <= height;
+    const spot = spots.find((c) => inside(box(c)) && !overlaps(box(c))) || spots.find((c) => inside(box(c))) || spots[0];
+    placed.push(box(spot));
+    const label = svg("text", { x: spot[0].toFixed(1), y: spot[1].toFixed(1), "text-anchor": spot[2], class: cls });
     label.textContent = p.word;
     root.append(dot, label);
   });
