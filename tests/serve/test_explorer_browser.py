@@ -170,3 +170,32 @@ def test_explorer_in_chromium(glove_sets, serve, tmp_path) -> None:
     if copy_to:
         for shot in shots:
             shutil.copyfile(shot, Path(copy_to) / shot.name)
+
+
+def test_without_the_browser_the_test_fails_and_says_why(monkeypatch, tmp_path) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(pytest.fail.Exception, match="install it with `apt-get install -y chromium`"):
+        _browser_or_fail()
+
+
+def test_real_glove_answers_equal_the_cli(glove_sets, serve) -> None:
+    import subprocess
+    import sys
+
+    s = serve("--vectors", f"glove={glove_sets['glove']}")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    for args, path, key in [
+        (["neighbours", "surf", "-k", "10"], "v1/neighbours?word=surf&k=10", "neighbours"),
+        (["neighbours", "paris", "-k", "5", "--restrict-vocab", "30000"],
+         "v1/neighbours?word=paris&k=5&restrict_vocab=30000", "neighbours"),
+        (["analogy", "man", "king", "woman", "--method", "mul"], "v1/analogy?a=man&b=king&c=woman&method=mul",
+         "answers"),
+    ]:
+        cli = subprocess.run([sys.executable, "-m", "embedkit", *args, "-v", str(glove_sets["glove"]), "--json"],
+                             capture_output=True, text=True, env=env, timeout=300)
+        assert cli.returncode == 0, cli.stderr
+        api = _api(s.url, path)
+        head = {k: api[k] for k in ("query", "a", "b", "c", "method") if k in api}
+        assert [{**head, **n} for n in api[key]] == [json.loads(x) for x in cli.stdout.splitlines()]
