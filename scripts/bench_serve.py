@@ -33,6 +33,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -40,6 +41,7 @@ from urllib.parse import quote
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+REQUEST_TIMEOUT = 30.0  # seconds
 
 PEER = r'''
 import sys
@@ -97,8 +99,18 @@ class Server:
                 self.url = m.group(1).rstrip("/")
                 host, port = self.url.removeprefix("http://").rsplit(":", 1)
                 self.host, self.port = host, int(port)
+                # Keep reading its output (the peer logs a line per request): a full pipe would block the
+                # server's next write, and with it every request thread behind the logging lock.
+                self.drain = threading.Thread(target=self._drain, daemon=True)
+                self.drain.start()
                 return
         raise SystemExit(f"{name} did not start in time")
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            del self.lines[:-50]  # the last lines, for a failure's message
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -140,14 +152,16 @@ async def _client(host: str, port: int, paths: list[str], start: int, step: int,
         i += step
         t = time.perf_counter()
         try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection(host, port)
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n\r\n".encode())
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            headers = head.decode("latin-1").lower()
-            m = re.search(r"content-length:\s*(\d+)", headers)
-            body = await (reader.readexactly(int(m.group(1))) if m else reader.read())
+            async with asyncio.timeout(REQUEST_TIMEOUT):  # a stuck server is an error, not a hung benchmark
+                if writer is None:
+                    reader, writer = await asyncio.open_connection(host, port)
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n\r\n"
+                             .encode())
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head.split(b" ", 2)[1])
+                headers = head.decode("latin-1").lower()
+                m = re.search(r"content-length:\s*(\d+)", headers)
+                body = await (reader.readexactly(int(m.group(1))) if m else reader.read())
             if status != 200:
                 errors.append(f"HTTP {status}: {body[:120]!r}")
             elif not json.loads(body)["neighbours"]:
