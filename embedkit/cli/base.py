@@ -83,6 +83,7 @@ COMMAND_MODULES = [
     "embedkit.cli.commands.intrinsic",
     "embedkit.cli.commands.downstream",
     "embedkit.cli.commands.scale",
+    "embedkit.cli.commands.serve",
 ]
 
 _registered = False
