@@ -5,7 +5,7 @@ Each load runs in a fresh subprocess, so timings and memory are not polluted by 
 * text load: ``embedkit.read_vectors(path)`` (the text reader, as WordVectors) vs
   ``gensim KeyedVectors.load_word2vec_format(path, no_header=True)``; seconds, ratio, max abs difference of
   the float32 vectors (and identical word order), peak memory increase over the loader's baseline after
-  imports. Memory is sampled every few ms as PSS (proportional set size, so pages the worker processes share
+  imports (pyarrow's included, which embedkit imports lazily on the first read). Memory is sampled every few ms as PSS (proportional set size, so pages the worker processes share
   with the parent are counted once) summed over the loader and its children; ru_maxrss of the loader plus
   its largest child goes to the --json output.
 * native re-open: ``read_vectors`` of the converted set (mmap), timed inside a fresh process after imports,
@@ -42,6 +42,7 @@ kind, path, out = sys.argv[1:4]
 binary = len(sys.argv) > 4 and sys.argv[4] == "binary"
 if kind == "embedkit":
     from embedkit.vectors.loading import read_vectors
+    import pyarrow.csv, pyarrow.compute  # the reader's library, imported lazily by it: counted as an import
 else:
     from gensim.models import KeyedVectors
 print("ready", flush=True)
