@@ -145,7 +145,7 @@ class Checkpoint:
                                 f"trainer. Received: {str(path / STATE_FILE)!r}")
         arrays = _read_npz(self._part(path, manifest, WEIGHTS_FILE), ("w_in", "w_out", "step"))
         steps = {"manifest": manifest["step"], STATE_FILE: state["step"], WEIGHTS_FILE: int(arrays["step"])}
-        steps.update({name: part.get("step") for name, part in manifest["parts"].items()})
+        steps.update({f"manifest[{name}]": part.get("step") for name, part in manifest["parts"].items()})
         if len(set(steps.values())) != 1:
             raise EmbedkitError(
                 "The checkpoint is inconsistent: its parts belong to different steps "

@@ -88,6 +88,7 @@ class CBOWModel(keras.Model):
         self.output_embeddings.build((None,))
         self.input_embeddings.embeddings.assign(initial_input_vectors(self.vocab_size, self.dim, self.seed))
         self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="step_counter")
+        self.built = True  # every weight exists: save_weights / ModelCheckpoint work before any call
 
     # -- config --------------------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
