@@ -95,17 +95,15 @@ class BatchMaker:
         n_batches = max(1, -(-m // bsz))
         M = n_batches * bsz
         n_seg = M // seg
-        b = np.zeros(M, dtype=np.int32)
-        b[:m] = rng.integers(1, w + 1, size=m, dtype=np.int32)  # dynamic window, uniform in 1..window
-        # Padded sequences with w slots on both sides; padding never matches a sentence.
-        seq = np.full(M + 2 * w, V, dtype=np.int32)
+        b = rng.integers(1, w + 1, size=m, dtype=np.int32)  # dynamic window, uniform in 1..window
+        # How far the context reaches on each side: the effective window, cut at the sentence's ends.
+        left, right = np.zeros(M, dtype=np.int8), np.zeros(M, dtype=np.int8)  # padding targets: no context
+        if m:
+            reach_left, reach_right = _sentence_reach(ks)
+            left[:m] = np.minimum(b, reach_left)
+            right[:m] = np.minimum(b, reach_right)
+        seq = np.full(M + 2 * w, V, dtype=np.int32)  # padded with w slots on both sides
         seq[w : w + m] = kid
-        sid = np.full(M + 2 * w, -1, dtype=np.int64)
-        sid[w : w + m] = ks
-        window = np.empty((M, 2 * w), dtype=bool)
-        center = w + np.arange(M, dtype=np.int64)  # index of each target in seq
-        for c, o in enumerate(window_offsets(w)):
-            window[:, c] = (sid[center + o] == sid[center]) & (b >= abs(o))
         tgt = np.zeros(M, dtype=np.int32)
         tgt[:m] = kid
         # Segments of `seg` consecutive targets, shuffled within the chunk: a batch mixes B/seg far-apart
@@ -114,8 +112,11 @@ class BatchMaker:
         order = rng.permutation(n_seg)
         starts = order.astype(np.int64) * seg
         span = seq[starts[:, None] + np.arange(seg + 2 * w)[None, :]].reshape(n_batches, -1)
-        window = window.reshape(n_seg, seg, 2 * w)[order]
         tgt = tgt.reshape(n_seg, seg)[order].reshape(-1)
+        reach = np.arange(1, w + 1, dtype=np.int8)[None, :]
+        left = left.reshape(n_seg, seg)[order].reshape(-1, 1)
+        right = right.reshape(n_seg, seg)[order].reshape(-1, 1)
+        window = np.concatenate([left >= reach, right >= reach], axis=1)  # columns -1..-w, +1..+w
         alpha = self._alphas(epoch, lo, hi, n_batches)
         neg = draw_negatives(rng, self.noise, tgt, cfg.negative)
         return (span, window.reshape(n_batches, bsz, 2 * w), tgt.reshape(n_batches, bsz),
@@ -141,15 +142,11 @@ class BatchMaker:
         w, bsz = cfg.window, cfg.batch_size
         b = rng.integers(1, w + 1, size=m, dtype=np.int32)  # dynamic window, uniform in 1..window
         pos = np.arange(m, dtype=np.int64)
-        ctx_cols, ok_cols = [], []
-        for o in sorted(window_offsets(w)):  # gensim's order: left to right around the target
-            j = pos + o
-            inside = (j >= 0) & (j < m)
-            jc = np.clip(j, 0, max(m - 1, 0))
-            ok_cols.append(inside & (b >= abs(o)) & (ks[jc] == ks))
-            ctx_cols.append(jc)
-        ok = np.stack(ok_cols, axis=1) if m else np.zeros((0, 2 * w), bool)
-        ctx = np.stack(ctx_cols, axis=1)[ok] if m else np.zeros(0, np.int64)
+        reach_left, reach_right = _sentence_reach(ks) if m else (pos, pos)
+        left, right = np.minimum(b, reach_left), np.minimum(b, reach_right)
+        offsets = np.array(sorted(window_offsets(w)), dtype=np.int64)  # gensim's order: left to right
+        ok = np.where(offsets[None, :] < 0, -offsets[None, :] <= left[:, None], offsets[None, :] <= right[:, None])
+        ctx = (pos[:, None] + offsets[None, :])[ok]
         tgt_pos = np.broadcast_to(pos[:, None], ok.shape)[ok]
         n_pairs = int(ctx.size)
         seg = segment_length(bsz)
@@ -191,6 +188,23 @@ class BatchMaker:
         kept = float(np.dot(self.keep_p, counts)) / max(float(counts.sum()), 1.0)
         per_word = (self.cfg.window + 1) if self.cfg.sg else 1
         return int(self.corpus.n_tokens * kept * per_word * self.cfg.epochs / self.cfg.batch_size)
+
+
+def _sentence_reach(sentence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each word of a sequence of sentence numbers: how many words of its sentence lie before it and after it.
+
+    >>> [x.tolist() for x in _sentence_reach(np.array([0, 0, 0, 4, 4]))]
+    [[0, 1, 2, 0, 1], [2, 1, 0, 1, 0]]
+    """
+    m = sentence.size
+    idx = np.arange(m, dtype=np.int64)
+    first = np.ones(m, dtype=bool)
+    first[1:] = sentence[1:] != sentence[:-1]
+    last = np.ones(m, dtype=bool)
+    last[:-1] = first[1:]
+    start = np.maximum.accumulate(np.where(first, idx, 0))
+    end = np.minimum.accumulate(np.where(last, idx, m)[::-1])[::-1]
+    return idx - start, end - idx
 
 
 def chunk_bounds(sentence_ends: np.ndarray, chunk_tokens: int) -> list[int]:

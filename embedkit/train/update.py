@@ -118,16 +118,21 @@ def cbow_deltas(
     d = span_rows.shape[-1]
     target = tf.cast(target, tf.int32)
     neg = tf.cast(neg, tf.int32)
-    b = target.shape[0]
-    g = (span_rows.shape[0] - b) // (2 * w)  # segments per batch
+    static = target.shape[0] is not None and span_rows.shape[0] is not None
+    b = target.shape[0] if static else tf.shape(target)[0]
+    g = ((span_rows.shape[0] if static else tf.shape(span_rows)[0]) - b) // (2 * w)  # segments per batch
     seg = b // g
     rows = tf.reshape(span_rows, [g, seg + 2 * w, d])
     mask = tf.cast(in_window, tf.float32)  # (B, 2w)
     mask3 = tf.reshape(mask, [g, seg, 2 * w])
     count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
-    # A[g, p, r] = 1 when span position p is in target r's context (see band_matrix)
-    a = tf.einsum("grc,cpr->gpr", mask3, tf.constant(band_matrix(w, seg)))
-    h = tf.reshape(tf.linalg.matmul(a, rows, transpose_a=True), [b, d])  # sum of each target's context rows
+    offsets = window_offsets(w)
+    if static:  # A[g, p, r] = 1 when span position p is in target r's context (see band_matrix)
+        a = tf.einsum("grc,cpr->gpr", mask3, tf.constant(band_matrix(w, seg)))
+        h = tf.linalg.matmul(a, rows, transpose_a=True)  # sum of each target's context rows
+    else:  # shapes known only when run (a strategy's loop): shifted slices of each span
+        h = tf.add_n([rows[:, w + o : w + o + seg] * mask3[:, :, c : c + 1] for c, o in enumerate(offsets)])
+    h = tf.reshape(h, [b, d])
     if cbow_mean:
         h = h / count
     out = tf.reshape(out_rows, [b, -1, d])
@@ -136,7 +141,12 @@ def cbow_deltas(
     if not cbow_mean:
         neu1e = neu1e / count
     # every context word gets the full error (word2vec / gensim), summed per span position
-    in_delta = tf.reshape(tf.linalg.matmul(a, tf.reshape(neu1e, [g, seg, d])), [-1, d])
+    neu1e3 = tf.reshape(neu1e, [g, seg, d])
+    if static:
+        in_delta = tf.reshape(tf.linalg.matmul(a, neu1e3), [-1, d])
+    else:
+        in_delta = tf.reshape(tf.add_n([tf.pad(neu1e3 * mask3[:, :, c : c + 1], [[0, 0], [w + o, w - o], [0, 0]])
+                                        for c, o in enumerate(offsets)]), [-1, d])
     out_delta = tf.reshape(err[:, :, None] * h[:, None, :], [-1, d])
     return {"in_delta": in_delta, "out_delta": out_delta, "loss_sum": loss_sum, "weight": weight}
 

@@ -363,3 +363,39 @@ def test_progress_events_report_the_run_and_one_message_per_epoch():
     assert [m.split(":")[0] for m in messages] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
     updates = [e for e in seen if e.stage == "update"]
     assert {"epoch", "epochs", "fraction", "words_per_sec", "loss", "eta_seconds"} <= set(updates[0].fields)
+
+
+def test_sentence_reach_counts_the_words_before_and_after_in_the_sentence():
+    from embedkit.train.batches import _sentence_reach
+
+    rng = np.random.default_rng(11)
+    for size in (0, 1, 2, 57):
+        sent = np.sort(rng.integers(0, 9, size))  # sentence numbers of the kept words, runs of equal numbers
+        left, right = _sentence_reach(sent)
+        for i in range(size):  # the plain definition, word by word
+            assert left[i] == sum(sent[j] == sent[i] for j in range(i))
+            assert right[i] == sum(sent[j] == sent[i] for j in range(i + 1, size))
+
+
+def test_cbow_deltas_without_static_shapes_equal_the_static_path():
+    """The shifted-slice path that strategies' loops trace (shapes unknown until run) computes the band-matrix
+    path's update."""
+    import tensorflow as tf
+
+    from embedkit.train.update import cbow_deltas
+
+    W, S, G, K, d = 3, 8, 2, 2, 5
+    rng = np.random.default_rng(5)
+    span_rows = rng.normal(size=(G * (S + 2 * W), d)).astype(np.float32)
+    out_rows = rng.normal(size=(G * S * (1 + K), d)).astype(np.float32)
+    window = rng.random((G * S, 2 * W)) < 0.6
+    window[0] = False  # a target without context
+    target = rng.integers(0, 20, G * S).astype(np.int32)
+    neg = rng.integers(0, 20, (G * S, K)).astype(np.int32)
+    static = cbow_deltas(span_rows, out_rows, window, tf.constant(target), tf.constant(neg), window=W)
+    spec = [tf.TensorSpec([None, d], tf.float32), tf.TensorSpec([None, d], tf.float32),
+            tf.TensorSpec([None, 2 * W], tf.bool), tf.TensorSpec([None], tf.int32), tf.TensorSpec([None, K], tf.int32)]
+    dynamic = tf.function(lambda *a: cbow_deltas(*a, window=W), input_signature=spec)(
+        span_rows, out_rows, window, target, neg)
+    for key in ("in_delta", "out_delta", "loss_sum", "weight"):
+        np.testing.assert_allclose(np.asarray(dynamic[key]), np.asarray(static[key]), rtol=1e-5, atol=1e-6)
