@@ -21,6 +21,7 @@ import numpy as np
 
 from embedkit.train.config import CBOWConfig
 from embedkit.train.corpus import EncodedCorpus
+from embedkit.train.update import window_offsets
 
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
@@ -36,7 +37,7 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
         return np.ones(len(counts), dtype=np.float64)
     retain_total = float(counts.sum())
     threshold = sample * retain_total
-    c = counts.astype(np.float64)
+    c = np.maximum(counts.astype(np.float64), 1e-300)  # a zero count (a word no longer in the corpus): keep 1
     p = (np.sqrt(c / threshold) + 1.0) * (threshold / c)
     return np.minimum(p, 1.0)
 
@@ -71,6 +72,8 @@ class BatchMaker:
     def make_chunk(self, epoch: int, chunk: int) -> tuple[tuple[np.ndarray, ...], int]:
         """Training batches for one chunk of one epoch; deterministic in (seed, epoch, chunk).
 
+        CBOW batches are described here; skip-gram batches (``config.sg``) in :meth:`make_sg_chunk`.
+
         Returns ``((span, window, target, negatives, alpha), n_targets)``. Targets come in segments of ``S``
         consecutive (kept) words (:func:`segment_length`), and a segment reads its context from one span of
         ``S + 2·w`` words: ``span`` (n_batches, (B/S)·(S + 2w)) holds the spans of a batch's segments (target
@@ -81,33 +84,26 @@ class BatchMaker:
         rate of each batch. Each step reads and writes each context
         row once instead of once per window it falls in.
         """
+        if self.cfg.sg:
+            return self.make_sg_chunk(epoch, chunk)
         cfg = self.cfg
         lo, hi = self.bounds[chunk], self.bounds[chunk + 1]
-        worker = self.worker
-        # Each worker of a distributed run draws its own stream (its shard differs anyway).
-        rng = np.random.default_rng([cfg.seed, epoch, chunk] + ([worker] if worker else []))
-        ids = self.corpus.ids[lo:hi]
-        sent = self.sent[lo:hi]
-        keep = rng.random(ids.size, dtype=np.float32) < self.keep_p[ids]  # frequent-word subsampling
-        kid, ks = ids[keep], sent[keep]
+        rng, kid, ks = self._kept(epoch, chunk)
         m = kid.size
         w, bsz, V = cfg.window, cfg.batch_size, self.V
         seg = segment_length(bsz)
         n_batches = max(1, -(-m // bsz))
         M = n_batches * bsz
         n_seg = M // seg
-        b = np.zeros(M, dtype=np.int32)
-        b[:m] = rng.integers(1, w + 1, size=m, dtype=np.int32)  # dynamic window, uniform in 1..window
-        # Padded sequences with w slots on both sides; padding never matches a sentence.
-        seq = np.full(M + 2 * w, V, dtype=np.int32)
+        b = rng.integers(1, w + 1, size=m, dtype=np.int32)  # dynamic window, uniform in 1..window
+        # How far the context reaches on each side: the effective window, cut at the sentence's ends.
+        left, right = np.zeros(M, dtype=np.int8), np.zeros(M, dtype=np.int8)  # padding targets: no context
+        if m:
+            reach_left, reach_right = _sentence_reach(ks)
+            left[:m] = np.minimum(b, reach_left)
+            right[:m] = np.minimum(b, reach_right)
+        seq = np.full(M + 2 * w, V, dtype=np.int32)  # padded with w slots on both sides
         seq[w : w + m] = kid
-        sid = np.full(M + 2 * w, -1, dtype=np.int64)
-        sid[w : w + m] = ks
-        window = np.empty((M, 2 * w), dtype=bool)
-        center = w + np.arange(M, dtype=np.int64)  # index of each target in seq
-        cols = [-o for o in range(1, w + 1)] + list(range(1, w + 1))
-        for c, o in enumerate(cols):
-            window[:, c] = (sid[center + o] == sid[center]) & (b >= abs(o))
         tgt = np.zeros(M, dtype=np.int32)
         tgt[:m] = kid
         # Segments of `seg` consecutive targets, shuffled within the chunk: a batch mixes B/seg far-apart
@@ -116,22 +112,99 @@ class BatchMaker:
         order = rng.permutation(n_seg)
         starts = order.astype(np.int64) * seg
         span = seq[starts[:, None] + np.arange(seg + 2 * w)[None, :]].reshape(n_batches, -1)
-        window = window.reshape(n_seg, seg, 2 * w)[order]
         tgt = tgt.reshape(n_seg, seg)[order].reshape(-1)
-        # Learning rate per batch: linear in the share of all words processed, as word2vec.
-        done = epoch * self.corpus.n_tokens + lo
-        frac_in_chunk = (np.arange(n_batches, dtype=np.float64) + 0.5) / n_batches
-        progress = (done + frac_in_chunk * (hi - lo)) / self.total_work
-        alpha = np.maximum(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * progress).astype(np.float32)
+        reach = np.arange(1, w + 1, dtype=np.int8)[None, :]
+        left = left.reshape(n_seg, seg)[order].reshape(-1, 1)
+        right = right.reshape(n_seg, seg)[order].reshape(-1, 1)
+        window = np.concatenate([left >= reach, right >= reach], axis=1)  # columns -1..-w, +1..+w
+        alpha = self._alphas(epoch, lo, hi, n_batches)
         neg = draw_negatives(rng, self.noise, tgt, cfg.negative)
         return (span, window.reshape(n_batches, bsz, 2 * w), tgt.reshape(n_batches, bsz),
                 neg.reshape(n_batches, bsz, cfg.negative), alpha), m
 
+    def make_sg_chunk(self, epoch: int, chunk: int) -> tuple[tuple[np.ndarray, ...], int]:
+        """Skip-gram batches for one chunk of one epoch; deterministic in (seed, epoch, chunk).
+
+        As gensim's ``train_batch_sg``: each kept word (the target) with an effective window ``b`` drawn in
+        1..window pairs with every word within ``b`` of it in its sentence (the context); the context word's input
+        vector predicts the target against ``negative`` noise words drawn per pair. Pairs are listed target by
+        target, cut into segments of :func:`segment_length` pairs that are shuffled within the chunk (as CBOW's
+        segments), and cut into batches of ``batch_size`` pairs (the last one padded).
+
+        Returns ``((context, target, negatives, live, alpha), n_targets)``: ``context``, ``target`` and ``live``
+        (whether the slot is a real pair) are ``(n_batches, P)``, ``negatives`` ``(n_batches, P, negative)``,
+        ``alpha`` ``(n_batches,)``.
+        """
+        cfg = self.cfg
+        lo, hi = self.bounds[chunk], self.bounds[chunk + 1]
+        rng, kid, ks = self._kept(epoch, chunk)
+        m = kid.size
+        w, bsz = cfg.window, cfg.batch_size
+        b = rng.integers(1, w + 1, size=m, dtype=np.int32)  # dynamic window, uniform in 1..window
+        pos = np.arange(m, dtype=np.int64)
+        reach_left, reach_right = _sentence_reach(ks) if m else (pos, pos)
+        left, right = np.minimum(b, reach_left), np.minimum(b, reach_right)
+        offsets = np.array(sorted(window_offsets(w)), dtype=np.int64)  # gensim's order: left to right
+        ok = np.where(offsets[None, :] < 0, -offsets[None, :] <= left[:, None], offsets[None, :] <= right[:, None])
+        ctx = (pos[:, None] + offsets[None, :])[ok]
+        tgt_pos = np.broadcast_to(pos[:, None], ok.shape)[ok]
+        n_pairs = int(ctx.size)
+        seg = segment_length(bsz)
+        n_batches = max(1, -(-n_pairs // bsz))
+        M = n_batches * bsz
+        order = rng.permutation(M // seg)  # shuffled segments of consecutive pairs
+        slots = (order[:, None] * seg + np.arange(seg)[None, :]).reshape(-1)
+        live = slots < n_pairs
+        src = np.where(live, slots, 0)
+        context = np.where(live, kid[ctx[src]] if n_pairs else 0, self.V).astype(np.int32)
+        target = np.where(live, kid[tgt_pos[src]] if n_pairs else 0, 0).astype(np.int32)
+        neg = draw_negatives(rng, self.noise, target, cfg.negative)
+        alpha = self._alphas(epoch, lo, hi, n_batches)
+        return (context.reshape(n_batches, bsz), target.reshape(n_batches, bsz),
+                neg.reshape(n_batches, bsz, cfg.negative), live.reshape(n_batches, bsz), alpha), m
+
+    def _kept(self, epoch: int, chunk: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+        """The chunk's random stream and the ids and sentence numbers of its words that subsampling keeps."""
+        cfg = self.cfg
+        lo, hi = self.bounds[chunk], self.bounds[chunk + 1]
+        # Each worker of a distributed run draws its own stream (its shard differs anyway).
+        rng = np.random.default_rng([cfg.seed, epoch, chunk] + ([self.worker] if self.worker else []))
+        ids = self.corpus.ids[lo:hi]
+        keep = rng.random(ids.size, dtype=np.float32) < self.keep_p[ids]  # frequent-word subsampling
+        return rng, ids[keep], self.sent[lo:hi][keep]
+
+    def _alphas(self, epoch: int, lo: int, hi: int, n_batches: int) -> np.ndarray:
+        """Learning rate of each batch of a chunk: linear in the share of all words processed, as word2vec."""
+        cfg = self.cfg
+        done = epoch * self.corpus.n_tokens + lo
+        frac_in_chunk = (np.arange(n_batches, dtype=np.float64) + 0.5) / n_batches
+        progress = (done + frac_in_chunk * (hi - lo)) / self.total_work
+        return np.maximum(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * progress).astype(np.float32)
+
     def estimated_batches(self) -> int:
-        """Batches of the whole run, from the share of words subsampling is expected to keep."""
+        """Batches of the whole run, from the share of words subsampling is expected to keep (skip-gram: about
+        ``window + 1`` pairs per kept word)."""
         counts = self.corpus.vocab.counts.astype(np.float64)
         kept = float(np.dot(self.keep_p, counts)) / max(float(counts.sum()), 1.0)
-        return int(self.corpus.n_tokens * kept * self.cfg.epochs / self.cfg.batch_size)
+        per_word = (self.cfg.window + 1) if self.cfg.sg else 1
+        return int(self.corpus.n_tokens * kept * per_word * self.cfg.epochs / self.cfg.batch_size)
+
+
+def _sentence_reach(sentence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each word of a sequence of sentence numbers: how many words of its sentence lie before it and after it.
+
+    >>> [x.tolist() for x in _sentence_reach(np.array([0, 0, 0, 4, 4]))]
+    [[0, 1, 2, 0, 1], [2, 1, 0, 1, 0]]
+    """
+    m = sentence.size
+    idx = np.arange(m, dtype=np.int64)
+    first = np.ones(m, dtype=bool)
+    first[1:] = sentence[1:] != sentence[:-1]
+    last = np.ones(m, dtype=bool)
+    last[:-1] = first[1:]
+    start = np.maximum.accumulate(np.where(first, idx, 0))
+    end = np.minimum.accumulate(np.where(last, idx, m)[::-1])[::-1]
+    return idx - start, end - idx
 
 
 def chunk_bounds(sentence_ends: np.ndarray, chunk_tokens: int) -> list[int]:

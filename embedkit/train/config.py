@@ -1,4 +1,5 @@
-"""`CBOWConfig`: the CBOW trainer's hyper-parameters, named and defaulted as gensim's ``Word2Vec(sg=0)``.
+"""`CBOWConfig`: the word2vec trainer's hyper-parameters, named and defaulted as gensim's ``Word2Vec(sg=0)``;
+``sg=True`` trains skip-gram instead of CBOW (gensim's ``sg=1``).
 
 >>> CBOWConfig(vector_size=50, epochs=0).validate()
 Traceback (most recent call last):
@@ -15,12 +16,30 @@ from typing import Any
 from embedkit.errors import EmbedkitError, check_nonnegative_number, check_positive_int, check_positive_number
 
 
+MAX_WINDOW = 100
+"""Largest ``window``: a batch holds ``2·window`` context slots per target (gensim's users rarely go past 20)."""
+MAX_NEGATIVE = 100
+"""Largest ``negative``: each target (skip-gram: each pair) draws that many noise words per step."""
+MAX_BATCH_SIZE = 1 << 16
+"""Largest ``batch_size`` (targets, or skip-gram pairs, per step)."""
+SCORE_METRICS = ("analogy_accuracy", "ws353", "simlex")
+"""The scores ``train_cbow(..., evaluate_each_epoch=True)`` adds to each epoch's logs (higher is better)."""
+EARLY_STOP_METRICS = ("loss", *SCORE_METRICS)
+"""What ``--early-stop`` may watch."""
+
+
 @dataclass
 class CBOWConfig:
     """Hyper-parameters, named and defaulted as gensim's ``Word2Vec(sg=0)``.
 
+    ``sg=True`` trains skip-gram (gensim's ``sg=1``): then ``batch_size`` counts (context, target) pairs per step.
+
     >>> CBOWConfig(vector_size=50).window
     5
+    >>> CBOWConfig(window=10**8).validate()
+    Traceback (most recent call last):
+    ...
+    embedkit.errors.EmbedkitError: `window` must be at most 100 (a batch holds 2·window context slots per target). Received: window=100000000
     """
 
     vector_size: int = 100
@@ -38,6 +57,7 @@ class CBOWConfig:
     batch_size: int = 1024
     chunk_tokens: int = 1 << 20
     threads: int | None = None
+    sg: bool = False
 
     def validate(self) -> CBOWConfig:
         """Raise a one-line :class:`EmbedkitError` for any out-of-range value; return self."""
@@ -47,6 +67,13 @@ class CBOWConfig:
             check_positive_int("max_vocab_size", self.max_vocab_size)
         if self.threads is not None:
             check_positive_int("threads", self.threads)
+        for name, top, why in (("window", MAX_WINDOW, "a batch holds 2·window context slots per target"),
+                               ("negative", MAX_NEGATIVE, "each target draws that many noise words per step"),
+                               ("batch_size", MAX_BATCH_SIZE, "a step holds that many targets")):
+            if getattr(self, name) > top:
+                raise EmbedkitError(f"`{name}` must be at most {top} ({why}). Received: {name}={getattr(self, name)}")
+        if not isinstance(self.sg, bool):
+            raise EmbedkitError(f"`sg` must be True or False. Received: sg={self.sg!r}")
         check_nonnegative_number("sample", self.sample)
         check_nonnegative_number("ns_exponent", self.ns_exponent)
         check_positive_number("alpha", self.alpha)
@@ -62,3 +89,11 @@ class CBOWConfig:
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict (saved in ``training.json`` and in checkpoints)."""
         return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> CBOWConfig:
+        """A validated copy with ``changes``.
+
+        >>> CBOWConfig().replace(vector_size=50).vector_size
+        50
+        """
+        return dataclasses.replace(self, **changes).validate()

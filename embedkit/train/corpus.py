@@ -45,6 +45,25 @@ def iter_lines(paths: Sequence[str | os.PathLike[str]], encoding: str = "utf-8")
             raise EmbedkitError(f"Corpus file could not be read ({e}). Received: {str(p)!r}") from None
 
 
+def check_training_tokenizer(tokenizer: Tokenizer) -> Tokenizer:
+    """``tokenizer`` if its pattern cannot match the empty string, else a one-line error (such a pattern finds an
+    empty "word" between every two characters, and the trainer would learn a vector for it).
+
+    >>> check_training_tokenizer(Tokenizer("[a-z]*"))
+    Traceback (most recent call last):
+    ...
+    embedkit.errors.EmbedkitError: `token_pattern` must not match the empty string (every gap between two characters would be a token). Received: '[a-z]*'
+    """
+    import re
+
+    sample = "Ab c-1 d'e. F"
+    if re.fullmatch(tokenizer.pattern, "") is not None or any(
+            m.group(0) == "" for m in re.finditer(tokenizer.pattern, sample.lower() if tokenizer.lowercase else sample)):
+        raise EmbedkitError("`token_pattern` must not match the empty string (every gap between two characters "
+                            f"would be a token). Received: {tokenizer.pattern!r}")
+    return tokenizer
+
+
 def iter_sentences(
     source: Sequence[str | os.PathLike[str]] | Iterable[Sequence[str]], tokenizer: Tokenizer | None = None
 ) -> Iterator[list[str]]:

@@ -1,10 +1,13 @@
-"""The CBOW negative-sampling model as a Keras 3 model with a custom ``train_step`` (imports Keras and TensorFlow).
+"""word2vec with negative sampling (CBOW or skip-gram) as a Keras 3 model with a custom ``train_step``
+(imports Keras and TensorFlow).
 
 Two embedding tables (input vectors, which become the word vectors, and output vectors, as word2vec's
-``syn0`` / ``syn1neg``), the CBOW projection (mean or sum of the context vectors) and a negative-sampling
-loss. Each step applies word2vec's per-example SGD update (:func:`embedkit.train.update.cbow_batch_update`)
-for a whole batch at once as sparse gradients (``tf.IndexedSlices``) through a Keras ``SGD`` optimizer, so only
-the rows a batch touches are written, on CPU or GPU and under ``tf.distribute``.
+``syn0`` / ``syn1neg``) and a negative-sampling loss: CBOW scores each target against the mean (or sum) of its
+context, skip-gram scores it against each context word. ``train_step`` applies word2vec's per-example SGD update
+(:mod:`embedkit.train.update`) for a whole batch at once as sparse gradients (``tf.IndexedSlices``) through a Keras
+``SGD`` optimizer, so only the rows a batch touches are written, on CPU or GPU and under ``tf.distribute``; so
+``model.fit`` on batches of :class:`embedkit.train.batches.BatchMaker` trains it. The trainer's own steppers
+(:mod:`embedkit.train.steppers`) apply the same deltas with :meth:`CBOWModel.apply_deltas`.
 
 Only the trainer imports this module (when it builds a model), so importing ``embedkit`` stays light.
 
@@ -25,24 +28,27 @@ import numpy as np
 import tensorflow as tf
 
 from embedkit.train.tables import CBOWTables
-from embedkit.train.update import cbow_batch_update, initial_input_vectors
+from embedkit.train.update import cbow_deltas, initial_input_vectors, output_ids, sg_deltas
 
 
 class CBOWModel(keras.Model):
-    """CBOW with negative sampling; ``fit`` on ``(span, window, target, negatives, alpha)`` batches.
+    """word2vec with negative sampling; ``fit`` on ``(span, window, target, negatives, alpha)`` batches (CBOW) or
+    ``(context, target, negatives, live, alpha)`` batches (skip-gram, ``sg=True``).
 
     Args:
         vocab_size: words in the vocabulary (the input table has one more row: zero padding, never trained).
         dim: vector size.
-        window: the largest context window (batches hold ``2 * window`` context columns).
+        window: the largest context window (CBOW batches hold ``2 * window`` context columns).
         negative: noise words per target.
         cbow_mean: average (True) or sum (False) the context vectors.
         seed: seed of the input table's start (:func:`~embedkit.train.update.initial_input_vectors`).
+        sg: skip-gram instead of CBOW.
 
     It implements :class:`embedkit.train.tables.Tables` (``get_tables`` / ``set_tables``) and round-trips through
     ``get_config`` / ``from_config`` (the tables are weights, not config). It is not registered with Keras's
     global serialization registry (embedkit has no import-time side effects); deserialize with
-    ``custom_objects=CBOWModel.custom_objects()``.
+    ``custom_objects=CBOWModel.custom_objects()``. The trainer sets ``words`` (the vocabulary, row by row) so that
+    callbacks can read the current vectors as words (:meth:`word_vectors`).
 
     Example:
         m = CBOWModel(vocab_size=5, dim=3, window=1, negative=2)
@@ -58,9 +64,10 @@ class CBOWModel(keras.Model):
         negative: int,
         cbow_mean: bool = True,
         seed: int = 1,
+        sg: bool = False,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("name", "cbow")
+        kwargs.setdefault("name", "skipgram" if sg else "cbow")
         super().__init__(**kwargs)
         self.vocab_size = int(vocab_size)
         self.dim = int(dim)
@@ -68,18 +75,20 @@ class CBOWModel(keras.Model):
         self.negative = int(negative)
         self.cbow_mean = bool(cbow_mean)
         self.seed = int(seed)
-        init_in = initial_input_vectors(self.vocab_size, self.dim, self.seed)
-        # Input table (the word vectors) has one extra zero row used as padding for short windows.
-        self.input_embeddings = keras.layers.Embedding(
-            self.vocab_size + 1, self.dim, embeddings_initializer=keras.initializers.Constant(init_in),
-            name="input_vectors",
-        )
+        self.sg = bool(sg)
+        self.words: list[str] | None = None
+        # Input table (the word vectors) has one extra zero row used as padding for short windows. Created with
+        # zeros and assigned once: a Constant initializer would keep a second copy of the table alive.
+        self.input_embeddings = keras.layers.Embedding(self.vocab_size + 1, self.dim, embeddings_initializer="zeros",
+                                                       name="input_vectors")
         self.output_embeddings = keras.layers.Embedding(
             self.vocab_size, self.dim, embeddings_initializer="zeros", name="output_vectors"
         )
         self.input_embeddings.build((None,))
         self.output_embeddings.build((None,))
+        self.input_embeddings.embeddings.assign(initial_input_vectors(self.vocab_size, self.dim, self.seed))
         self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="step_counter")
+        self.built = True  # every weight exists: save_weights / ModelCheckpoint work before any call
 
     # -- config --------------------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -87,7 +96,7 @@ class CBOWModel(keras.Model):
         return {
             **super().get_config(),
             "vocab_size": self.vocab_size, "dim": self.dim, "window": self.window, "negative": self.negative,
-            "cbow_mean": self.cbow_mean, "seed": self.seed,
+            "cbow_mean": self.cbow_mean, "seed": self.seed, "sg": self.sg,
         }
 
     @staticmethod
@@ -107,57 +116,90 @@ class CBOWModel(keras.Model):
         self.output_embeddings.embeddings.assign(output)
         self.step_counter.assign(int(step))
 
+    def word_vectors(self) -> Any:
+        """The current input vectors as :class:`~embedkit.vectors.word_vectors.WordVectors` (needs ``words``)."""
+        from embedkit.vectors.word_vectors import WordVectors
+
+        if self.words is None:
+            raise ValueError("The model has no vocabulary attached (`words`); the trainer sets it.")
+        table = self.input_embeddings.embeddings.numpy()[: self.vocab_size]
+        return WordVectors(self.words, np.ascontiguousarray(table), source="embedkit (training)")
+
     # -- forward and training -------------------------------------------------------------------------------
     def call(self, inputs: Any) -> Any:
-        """Scores of ``words`` (B, n) against the CBOW projection of ``context`` (B, 2·window)."""
+        """Scores of ``words`` (B, n) against the CBOW projection of ``context`` (B, 2·window) (padding id:
+        ``vocab_size``)."""
         context, words = inputs
-        h = self._project(context)[0]
-        out = _variable(self.output_embeddings).sparse_read(words)
-        return tf.einsum("bd,bkd->bk", h, out)
-
-    def _project(self, context: Any) -> tuple[Any, Any, Any]:
         mask = tf.cast(tf.not_equal(context, self.vocab_size), tf.float32)
-        count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
-        vec = _variable(self.input_embeddings).sparse_read(context)  # padding row is zero
-        h = tf.reduce_sum(vec, axis=1)
+        h = tf.reduce_sum(self.input_table().sparse_read(context), axis=1)  # the padding row is zero
         if self.cbow_mean:
-            h = h / count
-        return h, mask, count
+            h = h / tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
+        return tf.einsum("bd,bkd->bk", h, self.output_table().sparse_read(words))
+
+    def input_table(self) -> Any:
+        """The input table as a ``tf.Variable`` (sparse reads and scatters, no full copy per step)."""
+        return _variable(self.input_embeddings)
+
+    def output_table(self) -> Any:
+        """The output table as a ``tf.Variable``."""
+        return _variable(self.output_embeddings)
+
+    def batch_deltas(self, in_rows: Any, out_rows: Any, batch: Any, alpha: Any = None) -> dict[str, Any]:
+        """The update of one batch from the rows it reads (times the learning rate ``alpha`` when given)."""
+        if self.sg:
+            _, target, neg, live = batch
+            return sg_deltas(in_rows, out_rows, target, neg, live, alpha)
+        _, in_window, target, neg = batch
+        return cbow_deltas(in_rows, out_rows, in_window, target, neg, window=self.window, cbow_mean=self.cbow_mean,
+                           scale=alpha)
+
+    def batch_ids(self, batch: Any) -> tuple[Any, Any]:
+        """``(input ids, output ids)`` of a CBOW ``(span, window, target, neg)`` or skip-gram
+        ``(context, target, neg, live)`` batch: the span or contexts, and each target followed by its negatives."""
+        if self.sg:
+            return batch[0], output_ids(batch[1], batch[2])
+        return batch[0], output_ids(batch[2], batch[3])
+
+    def apply_deltas(self, in_ids: Any, in_delta: Any, out_ids: Any, out_delta: Any) -> None:
+        """Add the deltas (already times the learning rate) to the rows: a scatter-add, plain SGD on the sparse
+        gradient."""
+        self.input_table().scatter_add(tf.IndexedSlices(in_delta, in_ids))
+        self.output_table().scatter_add(tf.IndexedSlices(out_delta, out_ids))
 
     def train_group(self, data: Any) -> dict[str, Any]:
-        """``train_step`` on each batch of a group (leading axis G, static), unrolled in one compiled call.
+        """The update of each batch of a group (leading axis G, static), unrolled in one compiled call.
 
-        Used for long runs (see :func:`embedkit.train.batches.batches_per_call`): measured on mixed-en, a batch
-        costs 1.6-1.9 ms unrolled 8-16 to a call against 2.5-3.3 ms one step at a time through ``fit``. Padding
-        batches (no context anywhere) update nothing and do not count in the loss.
+        Used for long serial runs (see :func:`embedkit.train.batches.batches_per_call`): one compiled call per
+        group removes most of the per-call cost. Padding batches (no context anywhere) update nothing and do not
+        count in the loss. Returns the group's ``loss_sum`` and ``weight``.
         """
         total, weight = tf.constant(0.0), tf.constant(0.0)
         for i in range(data[-1].shape[0]):
-            up = self._apply_batch(tuple(x[i] for x in data))
-            total += up["loss"] * up["weight"]
+            *batch, alpha = tuple(x[i] for x in data)
+            in_ids, out_ids = self.batch_ids(batch)
+            up = self.batch_deltas(self.input_table().sparse_read(in_ids), self.output_table().sparse_read(out_ids),
+                                   batch, alpha)
+            self.apply_deltas(in_ids, up["in_delta"], out_ids, up["out_delta"])
+            total += up["loss_sum"]
             weight += up["weight"]
-        return {"loss": total / tf.maximum(weight, 1.0)}
+        self.step_counter.assign_add(data[-1].shape[0])
+        return {"loss_sum": total, "weight": weight}
 
     def train_step(self, data: Any) -> dict[str, Any]:
-        return {"loss": self._apply_batch(data)["loss"]}
-
-    def _apply_batch(self, data: Any) -> dict[str, Any]:
-        # span (U,): ids of B + 2w consecutive words (target r sits at span[w + r]); window (B, 2w): whether
-        # the word at offset -1..-w, +1..+w of each target is in its context; target (B,); negatives (B, K)
-        # drawn on the host from unigram^0.75 (see embedkit.train.batches.draw_negatives); alpha: learning rate.
+        """One batch through the Keras ``SGD`` optimizer (what ``fit`` runs); logs ``loss`` (the batch's mean),
+        ``loss_sum`` and ``weight``."""
         *batch, alpha = data
         self.optimizer.learning_rate.assign(tf.cast(alpha, tf.float32))
-        up = cbow_batch_update(
-            _variable(self.input_embeddings).sparse_read, _variable(self.output_embeddings).sparse_read, *batch,
-            dim=self.dim, window=self.window, cbow_mean=self.cbow_mean,
-        )
-        grad_in = tf.IndexedSlices(-up["in_delta"], up["in_ids"], tf.constant([self.vocab_size + 1, self.dim], tf.int64))
-        grad_out = tf.IndexedSlices(-up["out_delta"], up["out_ids"], tf.constant([self.vocab_size, self.dim], tf.int64))
+        in_ids, out_ids = self.batch_ids(batch)
+        up = self.batch_deltas(self.input_table().sparse_read(in_ids), self.output_table().sparse_read(out_ids), batch)
+        grad_in = tf.IndexedSlices(-up["in_delta"], in_ids, tf.constant([self.vocab_size + 1, self.dim], tf.int64))
+        grad_out = tf.IndexedSlices(-up["out_delta"], out_ids, tf.constant([self.vocab_size, self.dim], tf.int64))
         self.optimizer.apply_gradients(
             [(grad_in, self.input_embeddings.embeddings), (grad_out, self.output_embeddings.embeddings)]
         )
         self.step_counter.assign_add(1)
-        return up
+        return {"loss": up["loss_sum"] / tf.maximum(up["weight"], 1.0), "loss_sum": up["loss_sum"],
+                "weight": up["weight"]}
 
 
 def _variable(layer: Any) -> Any:
@@ -175,6 +217,7 @@ def build_cbow_model(
     *,
     cbow_mean: bool = True,
     seed: int = 1,
+    sg: bool = False,
     initial_alpha: float = 0.025,
     steps_per_execution: int = 32,
     jit_compile: bool = True,
@@ -184,7 +227,7 @@ def build_cbow_model(
     XLA (``jit_compile``) fuses the gathers, the projection and the sparse updates (about 3x less CPU time than
     plain graph mode here); several steps per call (``steps_per_execution``) keep Python out of the loop.
     """
-    model = CBOWModel(vocab_size, dim, window, negative, cbow_mean=cbow_mean, seed=seed)
+    model = CBOWModel(vocab_size, dim, window, negative, cbow_mean=cbow_mean, seed=seed, sg=sg)
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=initial_alpha),
         steps_per_execution=steps_per_execution,

@@ -1,25 +1,35 @@
-"""The three ways the trainer steps through one chunk of batches, chosen once per run by :func:`choose_stepper`.
+"""The ways the trainer steps through one chunk of batches, chosen once per run by :func:`choose_stepper`.
 
-- :class:`FitStepper`: Keras ``fit`` over the chunk (short runs: one compiled step is quick to build);
-- :class:`GroupedStepper`: the model's ``train_group``, 8 or 16 steps unrolled in one XLA call (long runs,
-  :func:`embedkit.train.batches.batches_per_call`), 1.4-1.7x faster per batch on CPU;
+- :class:`GroupedStepper`: one thread; the model's ``train_group``, ``group`` batch steps unrolled in one XLA
+  call (1 for short runs, whose compile must be quick; 8 or 16 for long ones,
+  :func:`embedkit.train.batches.batches_per_call`). Deterministic: with one TensorFlow thread two runs are
+  bit-identical.
+- :class:`ThreadedStepper`: several threads step disjoint batches of a chunk at once on the same tables,
+  Hogwild-style as gensim's workers. XLA holds a lock on every variable a compiled call touches, so each step is
+  cut in three: the rows are gathered outside XLA (a shared lock), the arithmetic is one XLA call that touches no
+  variable, and the row deltas are added by a short XLA call per step (the only time a table is locked).
 - :class:`DistributedStepper`: the strategy's own loop (``fit_chunk`` of
   :class:`embedkit.train.strategies.DistributedContext` or of the parameter-server context).
 
-Each reports every step's (or group's) loss to a :class:`embedkit.train.monitor.TrainingMonitor`. This module
+Each reports the exact loss sum and example count of every chunk to a
+:class:`embedkit.train.monitor.TrainingMonitor`. :meth:`prepare` turns a chunk's numpy batches into what
+:meth:`run` steps through; the trainer calls it in the background thread that makes the batches. This module
 imports Keras and TensorFlow; only the trainer imports it, when it trains.
 
 Example:
-    stepper = choose_stepper(model, None, estimated_batches=500, pad_id=len(vocab))
+    stepper = choose_stepper(model, None, estimated_batches=500, pad_id=len(vocab), threads=1)
     type(stepper).__name__
-    'FitStepper'
+    'GroupedStepper'
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any, Protocol
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -28,27 +38,23 @@ from embedkit.train.monitor import TrainingMonitor
 
 Batches = tuple[np.ndarray, ...]
 
+THREADED_GROUP = 4
+"""Batch steps per call of a :class:`ThreadedStepper` thread (each call is one graph function: Python stays out
+of the loop; more per call gained nothing measurable on mixed-en)."""
+MIN_THREADED_BATCHES = 200
+"""Runs shorter than this many batches step in one thread (starting threads costs more than it gains)."""
+
 
 class ChunkStepper(Protocol):
     """Trains a model on one chunk's batches (``(span, window, target, negatives, alpha)``, leading axis: batch)."""
 
-    def run(self, epoch: int, chunk: int, batches: Batches, n_real: int, monitor: TrainingMonitor) -> None:
-        """Step through ``batches`` (``n_real`` real targets; 0: an empty chunk) and report each loss."""
+    def prepare(self, batches: Batches) -> Any:
+        """What :meth:`run` steps through (called in the batch-making thread)."""
         ...
 
-
-class FitStepper:
-    """Keras ``fit`` on a dataset whose elements are the chunk's batches (``steps_per_execution`` per call)."""
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
-
-    def run(self, epoch: int, chunk: int, batches: Batches, n_real: int, monitor: TrainingMonitor) -> None:
-        monitor.begin_chunk(epoch, chunk, batches[0].shape[0])
-        if not n_real:
-            return
-        ds = tf.data.Dataset.from_tensor_slices(batches)  # each element is one batch
-        self.model.fit(ds, epochs=1, verbose=0, callbacks=[_LossCallback(monitor)], shuffle=False)
+    def run(self, epoch: int, chunk: int, prepared: Any, n_real: int, monitor: TrainingMonitor) -> None:
+        """Step through a prepared chunk (``n_real`` real targets; 0: an empty chunk) and report its loss."""
+        ...
 
 
 class GroupedStepper:
@@ -58,16 +64,95 @@ class GroupedStepper:
         self.group, self.pad_id = group, pad_id
         self.step = tf.function(model.train_group, jit_compile=True)
 
-    def run(self, epoch: int, chunk: int, batches: Batches, n_real: int, monitor: TrainingMonitor) -> None:
+    def prepare(self, batches: Batches) -> list[tuple[Any, ...]]:
+        grouped = group_batches(batches, self.group, pad_id=self.pad_id)
+        return [tuple(tf.constant(x[j]) for x in grouped) for j in range(grouped[0].shape[0])]
+
+    def run(self, epoch: int, chunk: int, prepared: Any, n_real: int, monitor: TrainingMonitor) -> None:
+        monitor.begin_chunk(epoch, chunk, len(prepared))
         if not n_real:
-            monitor.begin_chunk(epoch, chunk, batches[0].shape[0])
             return
-        grouped = tuple(tf.constant(x) for x in group_batches(batches, self.group, pad_id=self.pad_id))
-        n_groups = int(grouped[0].shape[0])
-        monitor.begin_chunk(epoch, chunk, n_groups)
-        for j in range(n_groups):
-            logs = self.step(tuple(x[j] for x in grouped))
-            monitor.batch_end(j, float(logs["loss"]))
+        sums = []
+        for j, data in enumerate(prepared):
+            out = self.step(data)
+            sums.append((out["loss_sum"], out["weight"]))
+            if monitor.wants_update():  # reading the losses waits for the step: only when an event is due
+                monitor.add_losses(_sum64(sums))
+                sums = []
+                monitor.batch_end(j, None)
+        monitor.add_losses(_sum64(sums))
+        monitor.batch_end(len(prepared) - 1, None)
+
+
+class ThreadedStepper:
+    """``threads`` threads step the groups of a chunk (thread ``k`` takes groups ``k, k + threads, ...``).
+
+    A thread's call runs ``group`` batches, each as: gather the rows it reads (``ResourceGather``, outside XLA),
+    compute the update in XLA from those rows (no variable inside, so the threads never wait for each other here),
+    and add the deltas in a short XLA call on both tables. A step may read rows that another thread is about to
+    change (Hogwild, as gensim's worker threads): runs are not bit-reproducible; use one thread for that. The ids
+    a batch reads are computed on the host and every batch is its own tensor, so a step is four graph ops.
+    """
+
+    def __init__(self, model: Any, threads: int, group: int, pad_id: int) -> None:
+        self.model, self.threads, self.group, self.pad_id = model, threads, group, pad_id
+        tin, tout = model.input_table(), model.output_table()
+        math = tf.function(model.batch_deltas, jit_compile=True)
+        apply = tf.function(model.apply_deltas, jit_compile=True)
+
+        def run_group(data: Any) -> Any:
+            total, weight = tf.constant(0.0), tf.constant(0.0)
+            for in_ids, out_ids, batch, alpha in data:
+                up = math(tin.sparse_read(in_ids), tout.sparse_read(out_ids), batch, alpha)
+                apply(in_ids, up["in_delta"], out_ids, up["out_delta"])
+                total += up["loss_sum"]
+                weight += up["weight"]
+            return total, weight
+
+        self.step = tf.function(run_group)
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="embedkit-step")
+
+    def prepare(self, batches: Batches) -> list[Any]:
+        grouped = group_batches(batches, self.group, pad_id=self.pad_id)
+        *arrays, alpha = grouped
+        if self.model.sg:  # (context, target, neg, live)
+            out_ids = np.concatenate([arrays[1][..., None], arrays[2]], axis=-1)
+        else:  # (span, window, target, neg)
+            out_ids = np.concatenate([arrays[2][..., None], arrays[3]], axis=-1)
+        out_ids = out_ids.reshape(out_ids.shape[:2] + (-1,))
+        const = tf.constant
+        return [tuple((const(arrays[0][j, i]), const(out_ids[j, i]), tuple(const(a[j, i]) for a in arrays),
+                       const(alpha[j, i])) for i in range(self.group)) for j in range(alpha.shape[0])]
+
+    def run(self, epoch: int, chunk: int, prepared: Any, n_real: int, monitor: TrainingMonitor) -> None:
+        monitor.begin_chunk(epoch, chunk, len(prepared))
+        if not n_real:
+            return
+        done = [0]
+        lock = threading.Lock()
+
+        def work(k: int) -> list[tuple[Any, Any]]:
+            out = []
+            for j in range(k, len(prepared), self.threads):
+                out.append(self.step(prepared[j]))
+                with lock:
+                    done[0] += 1
+            return out
+
+        futures = [self.pool.submit(work, k) for k in range(min(self.threads, len(prepared)))]
+        pending = set(futures)
+        while pending:
+            finished, pending = concurrent.futures.wait(pending, timeout=0.25)
+            for f in finished:
+                f.result()  # a thread's error ends the run here
+            if pending and monitor.wants_update():
+                monitor.batch_end(max(done[0] - 1, 0), None)
+        monitor.add_losses(_sum64([s for f in futures for s in f.result()]))
+        self.model.step_counter.assign_add(len(prepared) * self.group)
+        monitor.batch_end(len(prepared) - 1, None)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
 
 
 class DistributedStepper:
@@ -76,25 +161,55 @@ class DistributedStepper:
     def __init__(self, model: Any, strategy: Any) -> None:
         self.model, self.strategy = model, strategy
 
-    def run(self, epoch: int, chunk: int, batches: Batches, n_real: int, monitor: TrainingMonitor) -> None:
-        monitor.begin_chunk(epoch, chunk, batches[0].shape[0])
-        self.strategy.fit_chunk(self.model, batches, monitor)
+    def prepare(self, batches: Batches) -> Batches:
+        return batches
+
+    def run(self, epoch: int, chunk: int, prepared: Any, n_real: int, monitor: TrainingMonitor) -> None:
+        monitor.begin_chunk(epoch, chunk, prepared[0].shape[0])
+        self.strategy.fit_chunk(self.model, prepared, monitor)
 
 
-def choose_stepper(model: Any, strategy: Any, estimated_batches: int, pad_id: int) -> ChunkStepper:
-    """The stepper of a run: the strategy's loop when there is a strategy, else by the run's length."""
+def choose_stepper(model: Any, strategy: Any, estimated_batches: int, pad_id: int, threads: int = 1) -> ChunkStepper:
+    """The stepper of a run: the strategy's loop when there is a strategy; ``threads`` (> 1) Hogwild threads for
+    runs of at least :data:`MIN_THREADED_BATCHES` batches; else one thread, unrolled by the run's length."""
     if strategy is not None:
         return DistributedStepper(model, strategy)
-    group = batches_per_call(estimated_batches)
-    return GroupedStepper(model, group, pad_id) if group > 1 else FitStepper(model)
+    if threads > 1 and estimated_batches >= MIN_THREADED_BATCHES:
+        return ThreadedStepper(model, threads, THREADED_GROUP, pad_id)
+    return GroupedStepper(model, batches_per_call(estimated_batches), pad_id)
 
 
-class _LossCallback(keras.callbacks.Callback):
-    """Hands the loss of each ``fit`` call to the monitor."""
+@contextlib.contextmanager
+def reused_buffers() -> Iterator[None]:
+    """Keep freed memory in the process while training (glibc ``mallopt``), restoring glibc's defaults after.
 
-    def __init__(self, monitor: TrainingMonitor) -> None:
-        super().__init__()
-        self.monitor = monitor
+    Each step allocates megabytes of temporaries; with glibc's defaults every such buffer is a fresh ``mmap``
+    whose pages the kernel zeroes on first touch, and page faults take a lock that threads share: measured on
+    mixed-en with two threads, 1.9 ms per batch and one busy core, against 1.0 ms per batch and 1.7 cores with
+    buffers reused. A no-op where the C library is not glibc.
+    """
+    try:
+        import ctypes
 
-    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        self.monitor.batch_end(batch, float((logs or {}).get("loss", 0.0)))
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        yield
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 1 << 30)
+    mallopt(m_trim_threshold, 1 << 31)
+    try:
+        yield
+    finally:
+        mallopt(m_mmap_threshold, 128 * 1024)  # glibc's defaults
+        mallopt(m_trim_threshold, 128 * 1024)
+        libc.malloc_trim(0)
+
+
+def _sum64(pairs: list[tuple[Any, Any]]) -> tuple[float, float]:
+    """The float64 sums of ``(loss_sum, weight)`` tensors (one device-to-host read per chunk)."""
+    if not pairs:
+        return 0.0, 0.0
+    arr = np.array([[float(a), float(b)] for a, b in pairs], dtype=np.float64)
+    return float(arr[:, 0].sum()), float(arr[:, 1].sum())

@@ -289,9 +289,13 @@ def test_two_workers_killed_worker_fails_cleanly_and_resume_matches_single_proce
     out, ckpt = tmp_path / "vec", tmp_path / "ckpt"
     procs = _launch(corpus, out, ckpt, free_local_ports(2), [], env)
     deadline = time.time() + 180
-    while time.time() < deadline and not (ckpt / "state.json").exists() and procs[0].poll() is None:
+
+    def state_files():
+        return sorted(ckpt.glob("checkpoint-*/state.json"))
+
+    while time.time() < deadline and not state_files() and procs[0].poll() is None:
         time.sleep(0.2)
-    assert (ckpt / "state.json").exists(), _finish(procs[0])[1][-2000:]
+    assert state_files(), _finish(procs[0])[1][-2000:]
     procs[1].kill()  # worker 1 dies mid-run
     code, err = _finish(procs[0])
     _finish(procs[1])
@@ -299,7 +303,7 @@ def test_two_workers_killed_worker_fails_cleanly_and_resume_matches_single_proce
     assert code == 1 and len(errors) == 1 and "Traceback" not in err, err[-3000:]
     assert "worker was lost" in errors[0] and "--resume" in errors[0]
     assert not out.exists()  # nothing half-written
-    state = json.loads((ckpt / "state.json").read_text())
+    state = json.loads(state_files()[-1].read_text())
     assert 0 < state["epoch"] * 10 + state["next_chunk"]
 
     procs = _launch(corpus, out, ckpt, free_local_ports(2), ["--resume", "--json"], env)
