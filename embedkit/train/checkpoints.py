@@ -118,6 +118,15 @@ class Checkpoint:
         """True when there is a checkpoint to resume from."""
         return bool(self._serials())
 
+    def verify(self) -> None:
+        """Check the newest checkpoint's parts, manifest, state and steps (not yet its corpus and settings):
+        what ``--resume`` checks before it reads the corpus, so a damaged checkpoint is refused at once.
+
+        Raises:
+            EmbedkitError: no checkpoint, or an inconsistent or unreadable one.
+        """
+        self._checked()
+
     def load(self, tables: Tables) -> dict[str, Any]:
         """Check the newest checkpoint, restore its tables into ``tables`` and return its state (with ``extra``:
         the saved extra arrays).
@@ -126,6 +135,30 @@ class Checkpoint:
             EmbedkitError: no checkpoint, an inconsistent or unreadable one, or one of another corpus or
                 configuration.
         """
+        where = str(self.directory)
+        path, manifest, state, arrays = self._checked()
+        for key in IDENTITY_KEYS:
+            theirs, mine = state.get(key), self.identity[key]
+            if key == "config" and isinstance(theirs, dict):
+                theirs = {k: v for k, v in theirs.items() if k not in UNCHECKED_CONFIG_KEYS}
+                mine = {k: v for k, v in mine.items() if k not in UNCHECKED_CONFIG_KEYS}
+            if theirs != mine:
+                raise EmbedkitError(
+                    f"The checkpoint was made with a different {key.replace('_', ' ')}: resume needs the same corpus "
+                    f"and settings. Received: checkpoint_dir={where!r}"
+                )
+        w_in, w_out = arrays["w_in"], arrays["w_out"]
+        want_in = tables.get_tables().input.shape
+        if w_in.shape != want_in or w_out.shape != (want_in[0] - 1, want_in[1]):
+            raise EmbedkitError(f"The checkpoint's tables have the wrong shape for this run: expected {want_in}. "
+                                f"Received: {w_in.shape} in {str(path / WEIGHTS_FILE)!r}")
+        tables.set_tables(w_in, w_out, int(arrays["step"]))
+        state["extra"] = (_read_npz(self._part(path, manifest, EXTRA_FILE), ())
+                          if EXTRA_FILE in manifest["parts"] else {})
+        return state
+
+    def _checked(self) -> tuple[Path, dict[str, Any], dict[str, Any], dict[str, np.ndarray]]:
+        """The newest checkpoint's directory, manifest, state and weights, each checked (see :meth:`verify`)."""
         where = str(self.directory)
         found = self._serials()
         if not found:
@@ -151,25 +184,7 @@ class Checkpoint:
                 "The checkpoint is inconsistent: its parts belong to different steps "
                 f"({', '.join(f'{k} {v}' for k, v in steps.items())}); train without --resume. Received: {str(path)!r}"
             )
-        for key in IDENTITY_KEYS:
-            theirs, mine = state.get(key), self.identity[key]
-            if key == "config" and isinstance(theirs, dict):
-                theirs = {k: v for k, v in theirs.items() if k not in UNCHECKED_CONFIG_KEYS}
-                mine = {k: v for k, v in mine.items() if k not in UNCHECKED_CONFIG_KEYS}
-            if theirs != mine:
-                raise EmbedkitError(
-                    f"The checkpoint was made with a different {key.replace('_', ' ')}: resume needs the same corpus "
-                    f"and settings. Received: checkpoint_dir={where!r}"
-                )
-        w_in, w_out = arrays["w_in"], arrays["w_out"]
-        want_in = tables.get_tables().input.shape
-        if w_in.shape != want_in or w_out.shape != (want_in[0] - 1, want_in[1]):
-            raise EmbedkitError(f"The checkpoint's tables have the wrong shape for this run: expected {want_in}. "
-                                f"Received: {w_in.shape} in {str(path / WEIGHTS_FILE)!r}")
-        tables.set_tables(w_in, w_out, int(arrays["step"]))
-        state["extra"] = (_read_npz(self._part(path, manifest, EXTRA_FILE), ())
-                          if EXTRA_FILE in manifest["parts"] else {})
-        return state
+        return path, manifest, state, arrays
 
     def _manifest(self, path: Path) -> dict[str, Any]:
         manifest = _read_json_object(_read_bytes(path / MANIFEST_FILE), path / MANIFEST_FILE)

@@ -12,11 +12,13 @@ dataset folders. ``python tests/fuzz/run_cases.py`` prints the totals per family
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
 import json
 import lzma
 import os
 import pickle
+import shutil
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -412,8 +414,96 @@ def dataset_cases() -> list[Case]:
     return cases
 
 
+# -- checkpoints: one real checkpoint, trained once, copied and damaged per case ------------------------------------
+CKPT_TRAIN = ["train-cbow", "c.txt", "-o", "./v", "--dim", "8", "--epochs", "2", "--min-count", "1", "--threads", "1",
+              "--checkpoint-dir", "ck"]
+
+
+@functools.lru_cache(maxsize=1)
+def _checkpoint_template() -> Path:
+    """A folder holding ``c.txt`` and ``ck/`` (embedkit's checkpoint of a finished 2-epoch run on it)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="embedkit-fuzz-ckpt-"))
+    rng = np.random.default_rng(0)
+    (root / "c.txt").write_text("\n".join(" ".join(f"w{j}" for j in rng.integers(0, 20, 10)) for _ in range(200)) + "\n")
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo), "EMBEDKIT_HOME": str(root / "home")}
+    r = subprocess.run([sys.executable, "-m", "embedkit", *CKPT_TRAIN], cwd=root, env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    shutil.rmtree(root / "v", ignore_errors=True)
+    shutil.rmtree(root / "home", ignore_errors=True)
+    return root
+
+
+def _checkpoint(damage: Callable[[Path], None]) -> Setup:
+    """The template copied into the case folder, then ``damage`` applied to its latest checkpoint directory."""
+
+    def setup(d: Path) -> None:
+        src = _checkpoint_template()
+        shutil.copy(src / "c.txt", d / "c.txt")
+        shutil.copytree(src / "ck", d / "ck")
+        latest = sorted((d / "ck").glob("checkpoint-*"))[-1]
+        damage(latest)
+
+    return setup
+
+
+def _rewrite_part(name: str, data: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    """Replace checkpoint part ``name`` and fix its sha256 in the manifest (a damage the checksum cannot see)."""
+    import hashlib
+
+    def damage(ck: Path) -> None:
+        new = data((ck / name).read_bytes())
+        (ck / name).write_bytes(new)
+        manifest = json.loads((ck / "manifest.json").read_text())
+        manifest["parts"][name].update(sha256=hashlib.sha256(new).hexdigest(), bytes=len(new))
+        (ck / "manifest.json").write_text(json.dumps(manifest))
+
+    return damage
+
+
+def checkpoint_cases() -> list[Case]:
+    resume = [*CKPT_TRAIN, "--resume"]
+
+    def unlink(name: str) -> Callable[[Path], None]:
+        return lambda ck: (ck / name).unlink()
+
+    def write(name: str, data: bytes) -> Callable[[Path], None]:
+        return lambda ck: (ck / name).write_bytes(data)
+
+    def drop_key(raw: bytes) -> bytes:
+        state = json.loads(raw)
+        state.pop(next(iter(state)))
+        return json.dumps(state).encode()
+
+    damages = {
+        "weights missing": unlink("weights.npz"),
+        "manifest missing": unlink("manifest.json"),
+        "weights edited (checksum differs)": lambda ck: (ck / "weights.npz").write_bytes(
+            (ck / "weights.npz").read_bytes()[:-1] + b"x"),
+        "weights truncated, checksum fixed": _rewrite_part("weights.npz", lambda b: b[:100]),
+        "weights random bytes, checksum fixed": _rewrite_part("weights.npz", lambda b: os.urandom(500)),
+        "state is a list, checksum fixed": _rewrite_part("state.json", lambda b: b"[1, 2]\n"),
+        "state lacks a key, checksum fixed": _rewrite_part("state.json", drop_key),
+        "state not UTF-8, checksum fixed": _rewrite_part("state.json", lambda b: b"\xff\xfe{"),
+        "manifest not JSON": write("manifest.json", b"{nope"),
+        "manifest of something else": write("manifest.json", b'{"parts": []}'),
+    }
+    cases = [Case("checkpoints", f"resume: {k}", resume, _checkpoint(v), output="v") for k, v in damages.items()]
+    cases.append(Case("checkpoints", "resume: whole checkpoint", resume, _checkpoint(lambda ck: None), output="v",
+                      valid=True))
+    cases.append(Case("checkpoints", "resume with no checkpoint", resume, _write("c.txt", "a b c\n" * 50),
+                      output="v"))
+    return cases
+
+
 def all_cases() -> list[Case]:
-    cases = vector_file_cases() + native_set_cases() + argument_cases() + output_cases() + dataset_cases()
+    cases = (vector_file_cases() + native_set_cases() + checkpoint_cases() + argument_cases() + output_cases()
+             + dataset_cases())
     names = [f"{c.family}: {c.name}" for c in cases]
     dup = {n for n in names if names.count(n) > 1}
     assert not dup, dup

@@ -197,6 +197,10 @@ def train_cbow_cmd(
         cfg = cfg.replace(vector_size=open_vectors(init_vectors or continue_from).dim)
     dist = make_context(strategy, collective_timeout=collective_timeout)  # before any other TensorFlow work
     files = _corpus_files(corpus)
+    if resume:  # a damaged checkpoint is refused before the corpus is read (its corpus is checked after)
+        from embedkit.train.checkpoints import Checkpoint
+
+        Checkpoint(checkpoint_dir, {}).verify()
     note(f"Reading {', '.join(str(f) for f in files)} ...")
     from embedkit.train.trainer import train_cbow
 
