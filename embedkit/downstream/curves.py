@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from embedkit.downstream.report import EvalReport, ModelSummary
+# The report's types (embedkit.downstream.report imports this module: no import back).
+EvalReport = Any
+ModelSummary = Any
 
 _COLOURS = {"static": "tab:blue", "frozen-random": "tab:gray", "non-static": "tab:orange", "random": "tab:red"}
 _STYLES = ("-", "--", ":", "-.")

@@ -531,18 +531,34 @@ def make_splits(
         counts = np.bincount(y[idx])
         return y[idx] if counts[counts > 0].min() >= parts else None
 
+    def hold_out(idx: np.ndarray, share: float, s: int, *, test: bool) -> tuple[np.ndarray, np.ndarray]:
+        """A seeded split of ``idx`` with ``share`` held out, stratified when every class has two examples.
+
+        A stratified test split must hold every class on both sides; when ``share`` of ``idx`` is too few
+        (or too many) examples for that, it is an error. A validation split (it only steers early stopping)
+        then takes one example per class if it can, else falls back to a plain seeded split.
+        """
+        strat = stratify_ok(idx, 2)
+        k = len(np.unique(y[idx]))
+        n_out = max(1, round(share * len(idx)))
+        if strat is not None and not k <= n_out <= len(idx) - k:
+            if test:
+                raise EmbedkitError(
+                    f"Too few examples per class for a stratified held-out split: the test and the training part "
+                    f"must each hold one example of each of the {k} classes, so `test_size` x {len(idx)} must be "
+                    f"between {k} and {len(idx) - k} (or use folds). "
+                    f"Received: test_size={share:g} ({n_out} of {len(idx)} examples)"
+                )
+            n_out = k if k <= len(idx) - k else n_out
+            if not k <= n_out <= len(idx) - k:
+                strat = None
+        a, b = train_test_split(idx, test_size=n_out, random_state=s, stratify=strat)
+        return np.sort(a), np.sort(b)
+
     def carve_val(train: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray]:
         if len(train) < 4:
             raise EmbedkitError(f"Too few training examples to hold out a validation set. Received: {len(train)}")
-        strat = stratify_ok(train, 2)
-        k = len(np.unique(y[train]))
-        n_val = max(1, round(val_size * len(train)))
-        if strat is not None and not k <= n_val <= len(train) - k:
-            n_val = k if k <= len(train) - k else n_val
-            if not k <= n_val <= len(train) - k:
-                strat = None
-        tr, va = train_test_split(train, test_size=n_val, random_state=s, stratify=strat)
-        return np.sort(tr), np.sort(va)
+        return hold_out(train, val_size, s, test=False)
 
     if dataset.split is not None and (np.any(dataset.split == "test") or np.any(dataset.split == "dev")):
         idx = np.arange(n)
@@ -561,13 +577,14 @@ def make_splits(
     if folds is None:
         if n < 5:
             raise EmbedkitError(f"Too few examples for a held-out split. Received: {n}")
-        tr, te = train_test_split(idx, test_size=test_size, random_state=seed, stratify=stratify_ok(idx, 2))
-        tr2, va = carve_val(np.sort(tr), seed)
-        return [Split("holdout", tr2, va, np.sort(te))]
+        tr, te = hold_out(idx, test_size, seed, test=True)
+        tr2, va = carve_val(tr, seed)
+        return [Split("holdout", tr2, va, te)]
     smallest = int(np.bincount(y).min())
     if smallest < folds:
         raise EmbedkitError(
-            f"`folds` must not exceed the size of the smallest class ({smallest}). Received: folds={folds}"
+            f"Too few examples per class for stratified {folds}-fold CV: `folds` must not exceed the size of the "
+            f"smallest class ({smallest}). Received: folds={folds}"
         )
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     out = []

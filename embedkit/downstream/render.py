@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
+from embedkit.downstream.curves import plot_name
 from embedkit.downstream.embeddings import EMBEDDINGS
 
-if TYPE_CHECKING:  # pragma: no cover
-    from embedkit.downstream.report import DatasetResult, EvalReport
-
+# The report's types (embedkit.downstream.report imports this module: no import back).
+DatasetResult = Any
+EvalReport = Any
 Table = tuple[list[str], list[list[str]]]
 SET_WIDTH = 14
 
@@ -176,8 +177,8 @@ def suite_table(report: EvalReport) -> Table:
 def terminal_header(d: DatasetResult) -> str:
     """What ran on this dataset, in one line."""
     ds = d.dataset
-    return (f"{d.name}: {ds.get('size')} examples, {len(ds.get('classes') or {})} classes; {d.protocol}, "
-            f"{d.seeds} seed(s) per split; maxlen {', '.join(map(str, d.maxlen))}")
+    return (f"{d.name}: {ds.get('size')} texts, {len(ds.get('classes') or {})} classes; {d.protocol}, "
+            f"{d.seeds} seed(s)/split")
 
 
 def header_lines(d: DatasetResult) -> list[str]:
@@ -271,8 +272,6 @@ def _html_table(table: Table, signed: Sequence[str] = ("gain",)) -> str:
 
 def html_report(report: EvalReport, images: dict[str, bytes]) -> str:
     """``report`` as one self-contained HTML page; ``images`` (file name → PNG bytes) are inlined."""
-    from embedkit.downstream.curves import plot_name
-
     c = report.config
     esc = html.escape
     parts = [

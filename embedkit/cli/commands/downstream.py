@@ -136,10 +136,11 @@ def downstream(
             report = run_suite(suite, config, datasets=datasets.split(",") if datasets else None,
                                data_dir=data_dir, download=download, progress=progress, **common)
         else:
-            from embedkit.downstream.datasets import load_dataset
+            from embedkit.downstream.datasets import load_dataset, make_splits
             from embedkit.downstream.runner import run_evaluation
 
             ds = load_dataset(dataset, encoding=encoding)
+            make_splits(ds, folds=folds or None, test_size=test_size)  # a protocol the data cannot give: one line
             what = " (the embedded default)" if dataset is None else ""
             protocol = "its given splits" if ds.split is not None else (
                 f"stratified {folds}-fold CV" if folds else f"a held-out {test_size:.0%} split")
