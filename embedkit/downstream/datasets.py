@@ -534,23 +534,26 @@ def make_splits(
     def hold_out(idx: np.ndarray, share: float, s: int, *, test: bool) -> tuple[np.ndarray, np.ndarray]:
         """A seeded split of ``idx`` with ``share`` held out, stratified when every class has two examples.
 
-        A stratified test split must hold every class on both sides; when ``share`` of ``idx`` is too few
-        (or too many) examples for that, it is an error. A validation split (it only steers early stopping)
-        then takes one example per class if it can, else falls back to a plain seeded split.
+        When ``share`` of ``idx`` is fewer examples than there are classes, the held-out part grows to one
+        example per class if the rest keeps two per class on average. Otherwise a test split is an error
+        (too few examples per class) and a validation split (it only steers early stopping) is a plain
+        seeded split.
         """
         strat = stratify_ok(idx, 2)
         k = len(np.unique(y[idx]))
-        n_out = max(1, round(share * len(idx)))
-        if strat is not None and not k <= n_out <= len(idx) - k:
-            if test:
+        n = len(idx)
+        n_out = max(1, round(share * n))
+        if strat is not None and not k <= n_out <= n - k:
+            if n_out < k and k <= n - 2 * k:
+                n_out = k
+            elif test:
                 raise EmbedkitError(
-                    f"Too few examples per class for a stratified held-out split: the test and the training part "
-                    f"must each hold one example of each of the {k} classes, so `test_size` x {len(idx)} must be "
-                    f"between {k} and {len(idx) - k} (or use folds). "
-                    f"Received: test_size={share:g} ({n_out} of {len(idx)} examples)"
+                    f"Too few examples per class for a stratified held-out split: the test part must hold one "
+                    f"example of each of the {k} classes and the training part at least two per class, so "
+                    f"`test_size` x {n} must be between {k} and {n - k} with {n} >= {3 * k} examples "
+                    f"(or use folds). Received: {n} examples in {k} classes, test_size={share:g} ({n_out} examples)"
                 )
-            n_out = k if k <= len(idx) - k else n_out
-            if not k <= n_out <= len(idx) - k:
+            else:
                 strat = None
         a, b = train_test_split(idx, test_size=n_out, random_state=s, stratify=strat)
         return np.sort(a), np.sort(b)

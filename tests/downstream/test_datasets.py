@@ -304,13 +304,14 @@ def test_too_few_examples_per_class_for_a_stratified_holdout_is_one_line():
         make_splits(ds, test_size=0.1)
     msg = str(e.value)
     assert "\n" not in msg and msg.startswith("Too few examples per class for a stratified held-out split")
-    assert "between 14 and 14" in msg and "Received: test_size=0.1 (3 of 28 examples)" in msg
+    assert "Received: 28 examples in 14 classes, test_size=0.1 (3 examples)" in msg
     with pytest.raises(EmbedkitError, match=r"Too few examples per class for stratified 10-fold CV.*\(2\)"):
         make_splits(ds, folds=10)
     # the share that can hold every class on both sides works, and so does CV within the smallest class
     (sp,) = make_splits(ds, test_size=0.5)
     assert sorted(np.bincount(ds.labels[sp.test]).tolist()) == [1] * 14
     assert len(make_splits(ds, folds=2)) == 2
-    # a validation share too small for every class is raised to one example per class (it only steers stopping)
-    (sp,) = make_splits(_many_classes(6, 6), test_size=0.2)
-    assert len(sp.val) >= 1 and len(set(sp.train) | set(sp.val) | set(sp.test)) == 36
+    # a share too small for every class grows to one example per class when the rest keeps two per class
+    (sp,) = make_splits(_many_classes(6, 6), test_size=0.1)
+    assert np.bincount(_many_classes(6, 6).labels[sp.test]).tolist() == [1] * 6
+    assert len(sp.val) == 6 and len(set(sp.train) | set(sp.val) | set(sp.test)) == 36
