@@ -1,8 +1,8 @@
 """`EvalConfig`: the settings of a downstream evaluation, checked once.
 
->>> c = EvalConfig(models="pool,conv1d", embeddings=["static"], seeds=1)
+>>> c = EvalConfig(models="logreg,kim-cnn", embeddings=["static"], seeds=1)
 >>> c.models, c.embeddings, c.pretrained
-(['pool', 'conv1d'], ['static'], ['static'])
+(['logreg', 'kim-cnn'], ['static'], ['static'])
 >>> EvalConfig(seeds=0)
 Traceback (most recent call last):
 ...
@@ -20,7 +20,14 @@ from embedkit.downstream.models.registry import MODELS
 from embedkit.errors import EmbedkitError, check_positive_int
 from embedkit.registry import Registry
 
-VOCAB_SOURCES = ("train", "all")
+VOCAB_SOURCES = ("all", "train")
+TRUNCATE_SIDES = ("pre", "post")
+#: Which end of a long text is kept by default: the end, as Keras ``pad_sequences`` (truncating='pre'); on
+#: movie_reviews it scored above keeping the start in 3 of 3 paired seeds (BENCHMARKS.md, with its CI).
+DEFAULT_TRUNCATE = "pre"
+DEFAULT_FOLDS = 10
+DEFAULT_MODELS = ("kim-cnn",)
+DEFAULT_EMBEDDINGS = ("static", "frozen-random")
 
 
 def parse_choices(text: str | Sequence[str], allowed: Iterable[str], what: str) -> list[str]:
@@ -39,29 +46,35 @@ class EvalConfig:
     Attributes:
         models / embeddings: names from :data:`~embedkit.downstream.models.registry.MODELS` /
             :data:`~embedkit.downstream.embeddings.EMBEDDINGS` (a comma-separated string, a list, or ``"all"``;
-            stored as a list of names).
-        seeds: runs per split (seeds 0..seeds-1); the CV folds are the same for every seed and model.
-        folds: k-fold CV when set (and the data has no given splits); else one held-out ``test_size`` split.
-        epochs / patience: at most ``epochs``, early stopping on validation loss (``patience=None``: off).
+            stored as a list of names). A mode a model does not take is skipped with a note.
+        seeds: runs per split (seeds 0..seeds-1); None: 1 per fold under CV (the folds replicate), 3 on a
+            single split. The splits are the same for every seed, model, mode and vector set (paired runs).
+        folds: k-fold CV (default 10, SentEval's protocol) unless the data comes with splits; 0 for one
+            held-out ``test_size`` split.
+        epochs / patience: a generous cap, so that early stopping on validation loss (best weights restored)
+            decides when each run stops; ``patience=None`` trains every run for ``epochs``.
         maxlen: tokens kept per example (default: 99th-percentile training length, at most 400).
-        vocab: ``"train"`` builds each split's vocabulary from its training texts (test words never seen in
-            training become ``[UNK]``); ``"all"`` uses every text of the dataset, never its labels, as Kim (2014)
-            did, so test words the vectors know get their pretrained rows.
+        truncate: which end a longer text keeps: ``pre`` drops the start and keeps the end (Keras
+            ``pad_sequences``' default), ``post`` keeps the start.
+        vocab: ``"all"`` builds the vocabulary from every text of the dataset, never its labels (Kim 2014,
+            SentEval: test words the vectors know keep their vectors); ``"train"`` from each split's training
+            texts only (test words never seen in training become ``[UNK]``).
         batch_size, max_tokens, embedding_dim, dropout, units, learning_rate: model and training settings
-            (``embedding_dim`` None: the vectors' dimension, or 100 without vectors).
+            (``embedding_dim`` None: each vector set's dimension, or 100 without vectors).
     """
 
-    models: Sequence[str] = ("conv1d",)
-    embeddings: Sequence[str] = ("random",)
-    seeds: int = 3
-    folds: int | None = None
+    models: Sequence[str] = DEFAULT_MODELS
+    embeddings: Sequence[str] = DEFAULT_EMBEDDINGS
+    seeds: int | None = None
+    folds: int | None = DEFAULT_FOLDS
     test_size: float = 0.1
-    epochs: int = 10
-    patience: int | None = 2
+    epochs: int = 50
+    patience: int | None = 3
     maxlen: int | None = None
+    truncate: str = DEFAULT_TRUNCATE
     batch_size: int = 50
     max_tokens: int | None = None
-    vocab: str = "train"
+    vocab: str = "all"
     embedding_dim: int | None = None
     dropout: float = 0.5
     units: int = 64
@@ -72,14 +85,24 @@ class EvalConfig:
         self.embeddings = EMBEDDINGS.parse_list(
             self.embeddings if isinstance(self.embeddings, str) else list(self.embeddings)
         )
-        check_positive_int("seeds", self.seeds)
+        if self.seeds is not None:
+            check_positive_int("seeds", self.seeds)
+        if self.folds is not None and self.folds != 0:
+            check_positive_int("folds", self.folds)
+            if self.folds < 2:
+                raise EmbedkitError(f"`folds` must be at least 2 (or 0 for a held-out split). Received: folds={self.folds}")
         check_positive_int("epochs", self.epochs)
         check_positive_int("batch_size", self.batch_size)
-        for name in ("patience", "maxlen", "max_tokens"):
+        for name in ("patience", "maxlen", "max_tokens", "embedding_dim", "units"):
             if getattr(self, name) is not None:
                 check_positive_int(name, getattr(self, name))
         if self.vocab not in VOCAB_SOURCES:
-            raise EmbedkitError(f"`vocab` must be 'train' or 'all'. Received: vocab={self.vocab!r}")
+            raise EmbedkitError(f"`vocab` must be 'all' or 'train'. Received: vocab={self.vocab!r}")
+        if self.truncate not in TRUNCATE_SIDES:
+            raise EmbedkitError(f"`truncate` must be 'pre' (keep the end) or 'post' (keep the start). "
+                                f"Received: truncate={self.truncate!r}")
+        if not (isinstance(self.test_size, (int, float)) and 0 < self.test_size < 1):
+            raise EmbedkitError(f"`test_size` must be between 0 and 1. Received: test_size={self.test_size!r}")
         lr = self.learning_rate
         if not (isinstance(lr, (int, float)) and 0 < lr < 10):
             raise EmbedkitError(f"`learning_rate` must be a number in (0, 10). Received: learning_rate={lr!r}")
@@ -88,8 +111,19 @@ class EvalConfig:
 
     @property
     def pretrained(self) -> list[str]:
-        """The embedding modes that need pretrained vectors."""
+        """The embedding modes whose rows are the pretrained vectors."""
         return [e for e in self.embeddings if EMBEDDINGS.get(e).pretrained]
+
+    @property
+    def needs_vectors(self) -> bool:
+        """Some mode needs a vector set (pretrained rows, or their scale for ``frozen-random``)."""
+        return any(EMBEDDINGS.get(e).needs_vectors for e in self.embeddings)
+
+    def seeds_for(self, n_splits: int) -> int:
+        """The seeds per split: :attr:`seeds`, or 1 under CV and 3 on a single split."""
+        if self.seeds is not None:
+            return self.seeds
+        return 1 if n_splits > 1 else 3
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""

@@ -13,7 +13,8 @@ Layouts understood by :func:`load_dataset` (detected from what is on disk):
 A directory whose files or sub-folders are named ``train``, ``dev`` / ``valid`` and ``test`` (``stsa.binary.train``,
 aclImdb's ``train/`` and ``test/``) keeps those splits; otherwise :func:`make_splits` does a seeded stratified
 k-fold CV or a held-out split. Every file is decoded as UTF-8 first, then with the declared ``encoding``, then
-cp1252 and latin-1 (which cannot fail): loading never crashes on bytes, and :attr:`Dataset.encoding` says what was used.
+cp1252 and latin-1 (which cannot fail; :func:`embedkit.text.decoding.decode_bytes`): loading never crashes on
+bytes, and :attr:`Dataset.encoding` says what was used. Binary files (NUL or control bytes) are refused.
 
 Named datasets: ``pang_lee_polarity`` (200 MR sentences bundled with gensim; the offline default), ``imdb``
 (``keras.datasets.imdb``) and ``20newsgroups`` (scikit-learn) — the last two need internet on first use.
@@ -39,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from embedkit.errors import EmbedkitError, check_positive_int
+from embedkit.text.decoding import check_text, decode_bytes, split_lines
 
 __all__ = [
     "Dataset",
@@ -121,6 +123,16 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def subset(self, indices: Sequence[int] | np.ndarray) -> Dataset:
+        """The examples at ``indices`` (classes, given splits and provenance kept).
+
+        >>> Dataset.from_lists("t", ["a", "b", "c"], ["x", "y", "x"]).subset([0, 2]).texts
+        ['a', 'c']
+        """
+        idx = np.asarray(indices, dtype=np.int64)
+        return Dataset(self.name, [self.texts[i] for i in idx], self.labels[idx], list(self.classes),
+                       None if self.split is None else self.split[idx], self.encoding, self.source)
+
     @property
     def num_classes(self) -> int:
         """Number of classes."""
@@ -162,51 +174,15 @@ class Split:
 
 
 # ---------------------------------------------------------------------------------------------------- decoding
-def decode_bytes(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """Decode ``data``: UTF-8 (BOM allowed) first, then ``encoding``, then cp1252, then latin-1 (never fails).
-
-    Returns ``(text, encoding_used)``.
-
-    >>> decode_bytes("café".encode("latin-1"))
-    ('café', 'cp1252')
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            pass
-    candidates = ["utf-8"]
-    if encoding:
-        try:
-            import codecs
-
-            candidates.append(codecs.lookup(encoding).name)
-        except LookupError:
-            raise EmbedkitError(f"`encoding` must be a known codec name. Received: encoding={encoding!r}") from None
-    candidates += ["cp1252", "latin-1"]
-    for enc in dict.fromkeys(candidates):
-        try:
-            text = data.decode("utf-8-sig" if enc == "utf-8" else enc)
-            return text, enc
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
-
-
 def _read_text(path: Path, encoding: str | None, used: set[str]) -> str:
-    text, enc = decode_bytes(path.read_bytes(), encoding)
+    data = path.read_bytes()
+    check_text(data, str(path))  # a binary file is not a dataset (it would "parse" as labelled lines)
+    text, enc = decode_bytes(data, encoding)
     used.add(enc)
     return text
 
 
-def _lines(text: str) -> list[str]:
-    # Split on \n only: MR's latin-1 bytes contain \x85 (NEL), which str.splitlines() would treat as a break.
-    out = []
-    for line in text.split("\n"):
-        line = line.strip("\r").strip()
-        if line:
-            out.append(line)
-    return out
+_lines = split_lines
 
 
 def _split_of(name: str) -> str | None:
@@ -466,14 +442,30 @@ def _offline(what: str, err: BaseException, local_hint: str) -> EmbedkitError:
 
 
 def _load_keras_imdb() -> Dataset:
-    """keras.datasets.imdb decoded back to words (its word index: ids are shifted by 3)."""
-    try:
-        from keras.datasets import imdb
+    """keras.datasets.imdb decoded back to words (its word index: ids are shifted by 3).
 
-        (xtr, ytr), (xte, yte) = imdb.load_data()
-        word_index = imdb.get_word_index()
+    Keras prints "Downloading data from ..." and a progress bar on **stdout**; they are kept off it (a
+    ``--json`` consumer reads stdout) and logged as one line instead, and TensorFlow is imported quietly.
+    """
+    import contextlib
+    import io as _io
+    import logging
+
+    from embedkit.runtime import import_tensorflow, quiet_tensorflow
+
+    quiet_tensorflow()
+    import_tensorflow()
+    captured = _io.StringIO()
+    try:
+        with contextlib.redirect_stdout(captured):
+            from keras.datasets import imdb
+
+            (xtr, ytr), (xte, yte) = imdb.load_data()
+            word_index = imdb.get_word_index()
     except Exception as e:  # network errors come as several types (URLError, Exception from get_file)
         raise _offline("keras.datasets.imdb", e, "offline, pass --dataset path/to/aclImdb") from None
+    if "Downloading" in captured.getvalue():
+        logging.getLogger("embedkit.downstream.datasets").info("Downloaded keras.datasets.imdb into the Keras cache")
     inv = {i + 3: w for w, i in word_index.items()}
     texts = [" ".join(inv.get(int(t), "") for t in seq[1:] if int(t) in inv) for seq in list(xtr) + list(xte)]
     labels = ["pos" if int(v) else "neg" for v in list(ytr) + list(yte)]
@@ -539,18 +531,37 @@ def make_splits(
         counts = np.bincount(y[idx])
         return y[idx] if counts[counts > 0].min() >= parts else None
 
+    def hold_out(idx: np.ndarray, share: float, s: int, *, test: bool) -> tuple[np.ndarray, np.ndarray]:
+        """A seeded split of ``idx`` with ``share`` held out, stratified when every class has two examples.
+
+        When ``share`` of ``idx`` is fewer examples than there are classes, the held-out part grows to one
+        example per class if the rest keeps two per class on average. Otherwise a test split is an error
+        (too few examples per class) and a validation split (it only steers early stopping) is a plain
+        seeded split.
+        """
+        strat = stratify_ok(idx, 2)
+        k = len(np.unique(y[idx]))
+        n = len(idx)
+        n_out = max(1, round(share * n))
+        if strat is not None and not k <= n_out <= n - k:
+            if n_out < k and k <= n - 2 * k:
+                n_out = k
+            elif test:
+                raise EmbedkitError(
+                    f"Too few examples per class for a stratified held-out split: the test part must hold one "
+                    f"example of each of the {k} classes and the training part at least two per class, so "
+                    f"`test_size` x {n} must be between {k} and {n - k} with {n} >= {3 * k} examples "
+                    f"(or use folds). Received: {n} examples in {k} classes, test_size={share:g} ({n_out} examples)"
+                )
+            else:
+                strat = None
+        a, b = train_test_split(idx, test_size=n_out, random_state=s, stratify=strat)
+        return np.sort(a), np.sort(b)
+
     def carve_val(train: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray]:
         if len(train) < 4:
             raise EmbedkitError(f"Too few training examples to hold out a validation set. Received: {len(train)}")
-        strat = stratify_ok(train, 2)
-        k = len(np.unique(y[train]))
-        n_val = max(1, round(val_size * len(train)))
-        if strat is not None and not k <= n_val <= len(train) - k:
-            n_val = k if k <= len(train) - k else n_val
-            if not k <= n_val <= len(train) - k:
-                strat = None
-        tr, va = train_test_split(train, test_size=n_val, random_state=s, stratify=strat)
-        return np.sort(tr), np.sort(va)
+        return hold_out(train, val_size, s, test=False)
 
     if dataset.split is not None and (np.any(dataset.split == "test") or np.any(dataset.split == "dev")):
         idx = np.arange(n)
@@ -569,13 +580,14 @@ def make_splits(
     if folds is None:
         if n < 5:
             raise EmbedkitError(f"Too few examples for a held-out split. Received: {n}")
-        tr, te = train_test_split(idx, test_size=test_size, random_state=seed, stratify=stratify_ok(idx, 2))
-        tr2, va = carve_val(np.sort(tr), seed)
-        return [Split("holdout", tr2, va, np.sort(te))]
+        tr, te = hold_out(idx, test_size, seed, test=True)
+        tr2, va = carve_val(tr, seed)
+        return [Split("holdout", tr2, va, te)]
     smallest = int(np.bincount(y).min())
     if smallest < folds:
         raise EmbedkitError(
-            f"`folds` must not exceed the size of the smallest class ({smallest}). Received: folds={folds}"
+            f"Too few examples per class for stratified {folds}-fold CV: `folds` must not exceed the size of the "
+            f"smallest class ({smallest}). Received: folds={folds}"
         )
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     out = []

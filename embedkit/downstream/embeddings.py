@@ -1,11 +1,19 @@
-"""`EMBEDDINGS`: how a downstream run's embedding layer starts and whether it trains.
+"""`EMBEDDINGS`: how a downstream run's embedding layer starts and whether it trains, and the control each
+pretrained mode is judged against.
 
-- ``random``: a random embedding, trained with the model;
-- ``static``: the pretrained vectors, frozen (Kim 2014's CNN-static);
-- ``non-static``: the pretrained vectors, fine-tuned with the model.
+- ``random``: Keras's default random embedding, trained with the model (Kim 2014's CNN-rand);
+- ``frozen-random``: random vectors with the pretrained matrix's shape and per-dimension mean and scale, frozen
+  (the control of ``static``: the same number of trainable weights, no information in the rows);
+- ``static``: the pretrained vectors, frozen (Kim's CNN-static);
+- ``non-static``: the pretrained vectors, fine-tuned with the model (Kim's CNN-non-static).
+
+The headline of a report is the paired **gain** of each pretrained mode over its control:
+``static - frozen-random`` and ``non-static - random`` (:data:`CONTROLS`).
 
 >>> EMBEDDINGS.names(), EMBEDDINGS.get("static").trainable
-(['random', 'static', 'non-static'], False)
+(['random', 'frozen-random', 'static', 'non-static'], False)
+>>> CONTROLS["static"], EMBEDDINGS.get("frozen-random").needs_vectors
+('frozen-random', True)
 """
 
 from __future__ import annotations
@@ -15,22 +23,46 @@ from typing import Any
 
 from embedkit.registry import Registry
 
+#: Where the rows of the embedding matrix come from.
+SOURCES = ("init", "scaled-random", "vectors")
+
 
 @dataclass(frozen=True)
 class EmbeddingMode:
-    """An embedding mode: ``pretrained`` rows from the vectors (else random), ``trainable`` with the model."""
+    """An embedding mode.
+
+    Attributes:
+        name: the registry name.
+        source: ``vectors`` (pretrained rows), ``scaled-random`` (random rows with the vectors' per-dimension
+            mean and std) or ``init`` (the layer's own random initialiser).
+        trainable: the rows train with the model.
+    """
 
     name: str
-    pretrained: bool
+    source: str
     trainable: bool
+
+    @property
+    def pretrained(self) -> bool:
+        """The rows are the pretrained vectors."""
+        return self.source == "vectors"
+
+    @property
+    def needs_vectors(self) -> bool:
+        """A vector set is needed to build the rows (pretrained rows, or their scale)."""
+        return self.source != "init"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""
-        return asdict(self)
+        return {**asdict(self), "pretrained": self.pretrained}
 
 
 EMBEDDINGS: Registry[EmbeddingMode] = Registry("embedding", {
-    "random": EmbeddingMode("random", pretrained=False, trainable=True),
-    "static": EmbeddingMode("static", pretrained=True, trainable=False),
-    "non-static": EmbeddingMode("non-static", pretrained=True, trainable=True),
+    "random": EmbeddingMode("random", source="init", trainable=True),
+    "frozen-random": EmbeddingMode("frozen-random", source="scaled-random", trainable=False),
+    "static": EmbeddingMode("static", source="vectors", trainable=False),
+    "non-static": EmbeddingMode("non-static", source="vectors", trainable=True),
 })
+
+#: The control of each pretrained mode: same shape and same trainable weights, no pretrained information.
+CONTROLS: dict[str, str] = {"static": "frozen-random", "non-static": "random"}

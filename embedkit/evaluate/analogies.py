@@ -72,6 +72,7 @@ class AnalogyScores:
     method: str = "3cosadd"
     restrict_vocab: int = 300000
     path: str = ""
+    skipped_lines: int = 0  # lines that are neither a ': section' header nor four words
 
     @property
     def questions(self) -> int:
@@ -80,8 +81,9 @@ class AnalogyScores:
 
     @property
     def oov_ratio(self) -> float:
-        """Percent of questions skipped for OOV words (gensim's logged figure)."""
-        return 100.0 * self.oov / self.questions if self.questions else 0.0
+        """Fraction of questions skipped for OOV words (gensim logs it as a percent; every ratio embedkit
+        returns is a fraction)."""
+        return self.oov / self.questions if self.questions else 0.0
 
     def part(self, semantic: bool) -> SectionResult:
         """The semantic (or syntactic ``gram*``) sections summed into one, named ``semantic`` / ``syntactic``."""
@@ -103,7 +105,8 @@ class AnalogyScores:
         return {
             "path": self.path, "method": self.method, "restrict_vocab": self.restrict_vocab,
             "accuracy": self.accuracy, "correct": self.correct, "total": self.total, "oov": self.oov,
-            "oov_ratio": self.oov_ratio, "semantic_accuracy": self.semantic_accuracy,
+            "oov_ratio": self.oov_ratio, "skipped_lines": self.skipped_lines,
+            "semantic_accuracy": self.semantic_accuracy,
             "syntactic_accuracy": self.syntactic_accuracy, "sections": [s.to_dict() for s in self.sections],
         }
 
@@ -143,13 +146,15 @@ def evaluate_analogies(
     sections: list[SectionResult] = []
     quads: list[tuple[int, int, int, int]] = []
     quad_section: list[int] = []
+    skipped = 0
     for line_no, line in enumerate(lines):
         if line.startswith(": "):
             sections.append(SectionResult(line.lstrip(": ").strip(), 0, 0))
             continue
         words = line.split()
         if len(words) != 4:
-            continue  # gensim skips invalid lines silently
+            skipped += bool(words)  # gensim skips invalid lines silently; they are counted (and logged) here
+            continue
         if not sections:
             raise EmbedkitError(
                 f"Expected a ': section' header before the first question. Received: line {line_no + 1} of {p}"
@@ -162,8 +167,14 @@ def evaluate_analogies(
             continue
         quads.append(tuple(idx))  # type: ignore[arg-type]
         quad_section.append(len(sections) - 1)
-    if not sections and not quads:
-        raise EmbedkitError(f"Expected analogy questions ('a b c d' lines under ': section' headers). Received: none in {p}")
+    questions = len(quads) + sum(sec.oov for sec in sections)
+    if questions == 0:
+        raise EmbedkitError(
+            f"Expected analogy questions ('a b c d' lines under ': section' headers). Received: 0 questions"
+            f"{f' and {skipped} malformed lines' if skipped else ''} in {p}"
+        )
+    if skipped:
+        log.warning("%s: %d lines are not 'a b c d' questions nor ': section' headers; skipped", p, skipped)
 
     if quads:
         q = np.asarray(quads, dtype=np.int64)
@@ -183,6 +194,7 @@ def evaluate_analogies(
     return AnalogyScores(
         accuracy=correct / total if total else 0.0, correct=correct, total=total,
         oov=sum(s.oov for s in sections), sections=sections, method=method, restrict_vocab=restrict, path=str(p),
+        skipped_lines=skipped,
     )
 
 

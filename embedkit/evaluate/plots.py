@@ -111,10 +111,14 @@ def plot_words(
     """
     if method not in PLOT_METHODS:
         raise EmbedkitError(f"`method` must be one of {', '.join(PLOT_METHODS)}. Received: method={method!r}")
+    from embedkit.files.outputs import claim_output
+
     out = Path(os.fspath(output))
     fmt = out.suffix.lower().lstrip(".") or "png"
     if fmt not in ("png", "svg", "pdf"):
         raise EmbedkitError(f"Output must end in .png, .svg or .pdf. Received: {str(out)!r}")
+    # The caller named this file, so an existing one may be replaced; a folder, FIFO or device never is.
+    claim_output(out, "file", overwrite=True)
     chosen = select_words(wv, words, top if words is None else None)
     x = np.asarray(wv[chosen], dtype=np.float32)
     xy = project_2d(x, method, seed=seed)

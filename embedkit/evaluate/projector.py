@@ -44,17 +44,38 @@ class ProjectorResult:
         return asdict(self)
 
 
+def is_projector_dir(path: Path) -> bool:
+    """True for a directory whose ``projector_config.pbtxt`` embedkit wrote (an earlier export)."""
+    from embedkit.files.outputs import written_by_embedkit
+
+    return (Path(path) / CONFIG_PBTXT).is_file() and written_by_embedkit(Path(path) / CONFIG_PBTXT)
+
+
+def claim_projector_dir(directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Check that ``directory`` may receive projector files: new, empty, an earlier export, or anything else
+    with ``overwrite`` (see :func:`embedkit.files.outputs.claim_output`); files, FIFOs and devices never."""
+    from embedkit.files.outputs import claim_output
+
+    p = Path(os.fspath(directory))
+    if p.is_file():
+        raise EmbedkitError(f"Expected a directory for the projector files. Received: file {str(p)!r}")
+    return claim_output(p, "dir", overwrite=overwrite, owned=is_projector_dir)
+
+
 def export_projector(
     wv: WordVectors,
     directory: str | os.PathLike[str],
     *,
     top: int | None = 10000,
     tensor_name: str = "embedkit",
+    overwrite: bool = False,
 ) -> ProjectorResult:
     """Write the first ``top`` vectors (all if None) as TensorBoard projector files into ``directory``.
 
     ``vectors.tsv`` has one tab-separated row of floats per word (9 significant digits: float32 round-trips);
-    ``metadata.tsv`` one word per line (single column, so no header, as the projector expects).
+    ``metadata.tsv`` one word per line (single column, so no header, as the projector expects). The directory
+    is claimed first (:func:`claim_projector_dir`: a non-empty folder embedkit did not write needs
+    ``overwrite``); only the three files are written into it, each atomically.
 
     Example:
         from embedkit.vectors.loading import load_vectors
@@ -64,9 +85,7 @@ def export_projector(
     n = len(wv) if top is None else min(check_positive_int("top", top), len(wv))
     if n == 0:
         raise EmbedkitError("Expected a non-empty vector set. Received: 0 vectors")
-    out = Path(os.fspath(directory))
-    if out.exists() and not out.is_dir():
-        raise EmbedkitError(f"Expected a directory for the projector files. Received: file {str(out)!r}")
+    out = claim_projector_dir(directory, overwrite=overwrite)
     vecs = np.asarray(wv.vectors[:n], dtype=np.float32)
     if not np.isfinite(vecs).all():
         raise EmbedkitError("Expected finite vectors. Received: NaN or infinite values in the first rows")
@@ -88,6 +107,10 @@ def export_projector(
         "}\n"
     )
     atomic_write_text(out / CONFIG_PBTXT, config)  # last: the config only appears once the data is complete
+    from embedkit.files.outputs import record_output
+
+    for name in (VECTORS_TSV, METADATA_TSV, CONFIG_PBTXT):
+        record_output(out / name)
     return ProjectorResult(directory=str(out), rows=n, dim=int(vecs.shape[1]),
                            files=[VECTORS_TSV, METADATA_TSV, CONFIG_PBTXT], renamed_words=renamed)
 

@@ -31,7 +31,8 @@ NAMED_PAIRS = {"ws353": "wordsim353.tsv", "wordsim353": "wordsim353.tsv", "simle
 
 @dataclass
 class PairsResult:
-    """Correlation of model cosine similarities with human scores (``oov_ratio`` in percent, as gensim)."""
+    """Correlation of model cosine similarities with human scores (``oov_ratio``: the fraction of pairs skipped
+    for an out-of-vocabulary word; gensim logs it in percent)."""
 
     spearman: float
     pearson: float
@@ -64,7 +65,7 @@ def evaluate_word_pairs(
     ``path`` is a file of ``word1 word2 score`` lines (``#`` comments allowed), or ``"ws353"`` /
     ``"simlex999"`` for the copies gensim ships (``None`` = WS353). ``delimiter=None`` splits on tabs when a
     line has one, else on whitespace. Pairs with a word outside the first ``restrict_vocab`` rows are skipped
-    and reported in ``oov_ratio`` (percent).
+    and reported in ``oov_ratio`` (a fraction).
 
     Example:
         from embedkit.vectors.loading import load_vectors
@@ -130,6 +131,6 @@ def evaluate_word_pairs(
     pe = stats.pearsonr(g, model)
     return PairsResult(
         spearman=float(sp[0]), pearson=float(pe[0]), pairs_total=len(gold) + oov, pairs_used=len(gold),
-        oov_ratio=100.0 * oov / (len(gold) + oov), spearman_pvalue=float(sp[1]), pearson_pvalue=float(pe[1]),
+        oov_ratio=oov / (len(gold) + oov), spearman_pvalue=float(sp[1]), pearson_pvalue=float(pe[1]),
         skipped_lines=skipped, path=str(p), name=name,
     )

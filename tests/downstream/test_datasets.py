@@ -1,4 +1,5 @@
-"""Dataset loaders (every layout, on real data where it exists) and train / validation / test splits."""
+"""Dataset loaders (every layout, on real data where it exists, and on small generated files of the same
+layouts everywhere) and train / validation / test splits."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from embedkit.errors import EmbedkitError
 from pathlib import Path
 
 CLS = Path(__file__).resolve().parents[3] / "shared" / "data" / "classification"
+# ../shared is beside a developer's checkout, not in a clone: these tests run where it exists; the
+# generated-layout tests below cover the same code paths on every machine.
+shared = pytest.mark.skipif(not CLS.is_dir(), reason="needs ../shared/data (same paths: test_generated_*)")
 
 
 # ------------------------------------------------------------------------------------------ real data (shared)
+@shared
 def test_shared_mr_latin1_one_sentence_per_line():
     ds = load_dataset(CLS / "mr")
     assert ds.classes == ["neg", "pos"]
@@ -25,6 +30,7 @@ def test_shared_mr_latin1_one_sentence_per_line():
     assert ds.split is None
 
 
+@shared
 def test_shared_movie_reviews_folder_per_class_ignores_readme():
     ds = load_dataset(CLS / "movie_reviews")
     assert ds.class_counts() == {"neg": 1000, "pos": 1000}
@@ -33,6 +39,7 @@ def test_shared_movie_reviews_folder_per_class_ignores_readme():
     assert ds.texts[0] == first
 
 
+@shared
 @pytest.mark.parametrize(
     "name, counts",
     [("subj", {"objective": 5000, "subjective": 5000}), ("cr", None), ("mpqa", None)],
@@ -46,6 +53,78 @@ def test_shared_file_per_class_sets(name, counts):
     assert ds.class_counts() == expected
     if counts:
         assert ds.class_counts() == counts
+
+
+# ------------------------------------------------------------------------------------------ the same layouts, generated
+def test_generated_mr_like_latin1_lines_with_nel(tmp_path):
+    """MR's layout: one latin-1 file per class, one sentence per line, \\x85 bytes inside sentences."""
+    d = tmp_path / "mr"
+    d.mkdir()
+    pos = ["a charming , touching film \x85 and funny", "caf\xe9 society at its best", "simply great"]
+    neg = ["dull , slow and predictable", "a na\xefve mess \x85 avoid", "boring"]
+    (d / "rt-polarity.pos").write_bytes(("\n".join(pos) + "\n").encode("latin-1"))
+    (d / "rt-polarity.neg").write_bytes(("\n".join(neg) + "\n\n").encode("latin-1"))
+    ds = load_dataset(d)
+    assert ds.classes == ["neg", "pos"]
+    assert ds.class_counts() == {"neg": 3, "pos": 3}  # \x85 did not split a line, the blank line is no example
+    assert ds.encoding != "utf-8"
+    raw = (d / "rt-polarity.pos").read_bytes().split(b"\n")[0]
+    assert ds.texts[ds.labels.tolist().index(1)] == decode_bytes(raw)[0].strip()
+    assert "caf\xe9 society at its best" in ds.texts
+    assert ds.split is None
+
+
+def test_generated_folder_per_class_ignores_readme(tmp_path):
+    """movie_reviews' layout: README plus one folder per class, one multi-line document per file."""
+    root = tmp_path / "movie_reviews"
+    for cls in ("neg", "pos"):
+        (root / cls).mkdir(parents=True)
+        for i in range(3):
+            (root / cls / f"cv00{i}_{i}.txt").write_text(f"first line of {cls} review {i} .\nsecond line .\n")
+    (root / "README").write_text("Polarity data v2.0 ...\n")
+    ds = load_dataset(root)
+    assert ds.class_counts() == {"neg": 3, "pos": 3}
+    assert all("\nsecond line ." in t for t in ds.texts)  # whole documents, not lines
+    first = sorted((root / "neg").iterdir())[0].read_text().strip()
+    assert ds.texts[0] == first and not any("Polarity" in t for t in ds.texts)
+
+
+@pytest.mark.parametrize("names, classes", [
+    (("subj.objective", "subj.subjective"), ["objective", "subjective"]),
+    (("custrev.neg", "custrev.pos"), ["neg", "pos"]),
+    (("mpqa.neg", "mpqa.pos"), ["neg", "pos"]),
+])
+def test_generated_file_per_class_sets(tmp_path, names, classes):
+    """SUBJ / CR / MPQA layouts: the class is the file's extension; blank lines are not examples."""
+    d = tmp_path / "set"
+    d.mkdir()
+    for k, name in enumerate(names):
+        (d / name).write_text("".join(f"example {j} of {name}\n" + ("\n" if j % 2 else "") for j in range(3 + k)))
+    ds = load_dataset(d)
+    expected = {p.suffix.lstrip("."): sum(1 for line in p.read_bytes().split(b"\n") if line.strip())
+                for p in sorted(d.iterdir())}
+    assert ds.classes == classes and ds.class_counts() == expected == dict(zip(classes, (3, 4)))
+
+
+@pytest.mark.parametrize("layout", ["file", "folder-per-class", "file-per-class"])
+def test_binary_input_is_refused_not_read_as_classes(tmp_path, layout):
+    blob = np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes()
+    if layout == "file":
+        target = tmp_path / "data.bin"
+        target.write_bytes(blob)
+    elif layout == "folder-per-class":
+        target = tmp_path / "d"
+        (target / "pos").mkdir(parents=True)
+        (target / "neg").mkdir()
+        (target / "pos" / "a.txt").write_text("good film")
+        (target / "neg" / "b.txt").write_bytes(blob)
+    else:
+        target = tmp_path / "d"
+        target.mkdir()
+        (target / "x.pos").write_text("good\n")
+        (target / "x.neg").write_bytes(blob.replace(b"\x00", b"\x01"))  # control bytes without a NUL
+    with pytest.raises(EmbedkitError, match=r"Expected a text file\. Received: binary data"):
+        load_dataset(target)
 
 
 def test_default_dataset_is_gensim_pang_lee_fasttext():
@@ -210,3 +289,29 @@ def test_holdout_split_and_errors():
         make_splits(ds, folds=1)
     with pytest.raises(EmbedkitError, match="test_size"):
         make_splits(ds, test_size=1.5)
+
+
+def _many_classes(k: int, per_class: int) -> Dataset:
+    texts = [f"word{c} text {i}" for c in range(k) for i in range(per_class)]
+    return Dataset.from_lists("many", texts, [f"c{c:02d}" for c in range(k) for _ in range(per_class)])
+
+
+def test_too_few_examples_per_class_for_a_stratified_holdout_is_one_line():
+    """28 examples in 14 classes: a 10 % test set (3 examples) cannot hold every class (the fuzz suite's case;
+    sklearn's own message was 'The test_size = 3 should be greater or equal to the number of classes = 14')."""
+    ds = _many_classes(14, 2)
+    with pytest.raises(EmbedkitError) as e:
+        make_splits(ds, test_size=0.1)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("Too few examples per class for a stratified held-out split")
+    assert "Received: 28 examples in 14 classes, test_size=0.1 (3 examples)" in msg
+    with pytest.raises(EmbedkitError, match=r"Too few examples per class for stratified 10-fold CV.*\(2\)"):
+        make_splits(ds, folds=10)
+    # the share that can hold every class on both sides works, and so does CV within the smallest class
+    (sp,) = make_splits(ds, test_size=0.5)
+    assert sorted(np.bincount(ds.labels[sp.test]).tolist()) == [1] * 14
+    assert len(make_splits(ds, folds=2)) == 2
+    # a share too small for every class grows to one example per class when the rest keeps two per class
+    (sp,) = make_splits(_many_classes(6, 6), test_size=0.1)
+    assert np.bincount(_many_classes(6, 6).labels[sp.test]).tolist() == [1] * 6
+    assert len(sp.val) == 6 and len(set(sp.train) | set(sp.val) | set(sp.test)) == 36

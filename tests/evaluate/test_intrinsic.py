@@ -138,7 +138,8 @@ def test_result_fields_and_dict(glove50, tmp_path):
     sem = [s for s in r.sections if s.semantic]
     assert len(sem) == 5 and r.semantic_accuracy == sum(s.correct for s in sem) / sum(s.total for s in sem)
     assert r.syntactic_accuracy != r.semantic_accuracy
-    assert abs(r.oov_ratio - 100 * r.oov / (r.total + r.oov)) < 1e-12
+    assert abs(r.oov_ratio - r.oov / (r.total + r.oov)) < 1e-12 and 0 <= r.oov_ratio <= 1  # a fraction
+    assert d["oov_ratio"] == r.oov_ratio and d["skipped_lines"] == 0
 
 
 @pytest.mark.parametrize("name,file", [("ws353", "wordsim353.tsv"), ("simlex999", "simlex999.txt")])
@@ -149,7 +150,7 @@ def test_pairs_equal_gensim(glove50, name, file, restrict):
     pearson, spearman, oov = wv.to_gensim().evaluate_word_pairs(datapath(file), restrict_vocab=restrict)
     assert r.spearman == pytest.approx(spearman[0], abs=1e-6)
     assert r.pearson == pytest.approx(pearson[0], abs=1e-6)
-    assert r.oov_ratio == pytest.approx(oov, abs=1e-9)
+    assert r.oov_ratio == pytest.approx(oov / 100, abs=1e-11)  # gensim: percent; embedkit: a fraction
     assert r.pairs_used + r.oov == r.pairs_total
 
 
@@ -158,7 +159,7 @@ def test_pairs_space_separated_file(glove50, tmp_path):
     f = tmp_path / "p.txt"
     f.write_text("# comment\ncar truck 8.5\ncar banana 1.0\nking queen 8.0\nzzzqqq car 3\nking car 2.5\n")
     r = evaluate_word_pairs(wv, f)
-    assert (r.pairs_total, r.pairs_used) == (5, 4) and r.oov_ratio == 20.0
+    assert (r.pairs_total, r.pairs_used) == (5, 4) and r.oov_ratio == 0.2
     tab = tmp_path / "p.tsv"
     tab.write_text(f.read_text().replace(" ", "\t"))
     t = evaluate_word_pairs(wv, tab)
@@ -188,3 +189,20 @@ def test_bad_inputs(glove50, tmp_path):
     binary.write_bytes(b": s\n\xff\xfe a b c\n")
     with pytest.raises(EmbedkitError, match="UTF-8"):
         evaluate_analogies(wv, binary)
+
+
+def test_malformed_analogy_file_is_an_error_not_zero_answered(glove50, tmp_path):
+    wv = _head(glove50, 20000)
+    bad = tmp_path / "bad.txt"
+    bad.write_text(": capitals\nparis france\nberlin germany rome\n: more\nnot a question at all here\n")
+    with pytest.raises(EmbedkitError, match=r"Received: 0 questions and 3 malformed lines"):
+        evaluate_analogies(wv, bad)
+    headers = tmp_path / "headers.txt"
+    headers.write_text(": a\n: b\n")
+    with pytest.raises(EmbedkitError, match="Received: 0 questions in"):
+        evaluate_analogies(wv, headers)
+    # some malformed lines among real questions: answered, and the malformed ones counted
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_text(": royal\nman woman king queen\nbroken line\n")
+    r = evaluate_analogies(wv, mixed)
+    assert (r.total, r.skipped_lines) == (1, 1)

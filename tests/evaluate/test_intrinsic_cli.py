@@ -153,3 +153,51 @@ def test_intrinsic_is_the_primary_name_and_vectors_come_either_way(glove_dir, qu
     assert res.exit_code == 0 and len((tmp_path / "p" / "metadata.tsv").read_text().splitlines()) == 3
     helptext = runner.invoke(app, ["--help"]).stdout
     assert "intrinsic" in helptext and "(alias of intrinsic)" in helptext
+
+
+def test_plot_output_policy(glove_dir, tmp_path):
+    """plot -o: never a folder, FIFO or device; a file embedkit did not write only with --overwrite."""
+    import os
+
+    args = ["plot", str(glove_dir), "--words", "car,truck,jeep"]
+    folder = tmp_path / "x.png"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    for extra in ([], ["--overwrite"]):
+        res = runner.invoke(app, [*args, "-o", str(folder), *extra])
+        assert res.exit_code == 1 and "Expected a file path" in res.stderr and res.stderr.count("\n") == 1
+    assert (folder / "keep.txt").read_text() == "mine"
+    user = tmp_path / "map.png"
+    user.write_bytes(b"my own picture")
+    res = runner.invoke(app, [*args, "-o", str(user)])
+    assert res.exit_code == 1 and "--overwrite" in res.stderr and user.read_bytes() == b"my own picture"
+    res = runner.invoke(app, [*args, "-o", str(user), "--overwrite"])
+    assert res.exit_code == 0 and user.read_bytes()[:4] == b"\x89PNG"
+    res = runner.invoke(app, [*args, "-o", str(user)])  # embedkit's own plot: replaced without asking
+    assert res.exit_code == 0, res.output
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "f.png"
+        os.mkfifo(fifo)
+        res = runner.invoke(app, [*args, "-o", str(fifo), "--overwrite"])
+        assert res.exit_code == 1 and "FIFO" in res.stderr
+        assert fifo.exists() and not fifo.is_file()
+
+
+def test_export_projector_output_policy(glove_dir, tmp_path):
+    mine = tmp_path / "proj"
+    mine.mkdir()
+    (mine / "notes.md").write_text("mine")
+    args = ["export-projector", str(glove_dir), "--top", "5", "-o", str(mine)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 1 and "--overwrite" in res.stderr and sorted(p.name for p in mine.iterdir()) == ["notes.md"]
+    res = runner.invoke(app, [*args, "--overwrite"])
+    assert res.exit_code == 0, res.output
+    assert (mine / "notes.md").read_text() == "mine" and (mine / "vectors.tsv").is_file()
+    fresh = tmp_path / "fresh"
+    assert runner.invoke(app, [*args[:-1], str(fresh)]).exit_code == 0
+    assert runner.invoke(app, [*args[:-1], str(fresh), "--top", "7"]).exit_code == 0  # its own export: replaced
+    assert len((fresh / "metadata.tsv").read_text().splitlines()) == 7
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    res = runner.invoke(app, [*args[:-1], str(f), "--overwrite"])
+    assert res.exit_code == 1 and "Expected a directory" in res.stderr and f.read_text() == "x"

@@ -90,3 +90,26 @@ def test_command_does_not_import_tensorflow(vec_dir, tmp_path):
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_texts_in_latin1_or_cp1251_use_the_dataset_fallbacks(tmp_path):
+    """--texts decodes as datasets do (UTF-8, then --encoding, then cp1252, latin-1): no replacement characters."""
+    rng = np.random.default_rng(0)
+    words = ["café", "crème", "the", "мир"]
+    WordVectors(words, rng.standard_normal((4, 4)).astype(np.float32)).save(tmp_path / "v")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("the café \x85 crème\n".encode("latin-1"))
+    r = runner.invoke(app, ["coverage", "-v", str(tmp_path / "v"), "--texts", str(latin), "--json", "--no-normalise",
+                            "--no-subword"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["by_fallback"]["exact"] == 3 and not any("\ufffd" in m["token"] for m in d["missing"])
+    cyr = tmp_path / "cyr.txt"
+    cyr.write_bytes("мир the\n".encode("cp1251"))
+    r = runner.invoke(app, ["coverage", "-v", str(tmp_path / "v"), "--texts", str(cyr), "--encoding", "cp1251",
+                            "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["types_covered"] == 2
+    blob = tmp_path / "blob.txt"
+    blob.write_bytes(bytes(range(256)) * 4)
+    r = runner.invoke(app, ["coverage", "-v", str(tmp_path / "v"), "--texts", str(blob)])
+    assert r.exit_code == 1 and "Expected a text file" in r.stderr and r.stderr.count("\n") == 1

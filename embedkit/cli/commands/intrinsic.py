@@ -64,7 +64,7 @@ def intrinsic(
     if result is not None:
         console.print(_analogy_table(result, f"Analogies · {method} · restrict {result.restrict_vocab:,} · {vs.path}"))
         if result.oov:
-            console.print(f"{result.oov} of {result.questions} questions ({result.oov_ratio:.1f}%) skipped: a word "
+            console.print(f"{result.oov} of {result.questions} questions ({result.oov_ratio:.1%}) skipped: a word "
                           f"outside the first {result.restrict_vocab:,} words.", style="dim")
     if pair_results:
         console.print(_pairs_table(pair_results))
@@ -101,7 +101,7 @@ def _pairs_table(pair_results: list[Any]) -> Any:
         t.add_column(col, justify="left" if col == "set" else "right")
     for pr in pair_results:
         t.add_row(pr.name, f"{pr.spearman:.4f}", f"{pr.pearson:.4f}", f"{pr.pairs_used}/{pr.pairs_total}",
-                  f"{pr.oov} ({pr.oov_ratio:.1f}%)")
+                  f"{pr.oov} ({pr.oov_ratio:.1%})")
     return t
 
 
@@ -113,12 +113,14 @@ def plot(
     method: Annotated[str, typer.Option("--method", help="pca | tsne")] = "pca",
     output: Annotated[str, typer.Option("-o", "--output", help="Image file (.png, .svg, .pdf).")] = "map.png",
     title: Annotated[Optional[str], typer.Option("--title", help="Title (default: method, word count and set name).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an output file embedkit did not write.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the words and 2-D coordinates as one JSON object.")] = False,
     vectors_option: VectorsOpt = None,
 ) -> None:
     """A labelled 2-D map (PCA or t-SNE) of chosen words or the most frequent ones."""
     from embedkit.cli.output import note
     from embedkit.evaluate.plots import PLOT_METHODS, plot_words
+    from embedkit.files.outputs import claim_output, record_output
     from embedkit.vectors.vector_set import open_vectors
 
     spec = pick_vectors(vectors, vectors_option)
@@ -130,8 +132,10 @@ def plot(
     word_list = None if words is None else [w for w in words.split(",") if w.strip()]
     if word_list is not None and not word_list:
         raise usage_error(f"must list at least one word. Received: {words!r}", "--words")
+    claim_output(output, "file", overwrite=overwrite)  # before any work; never a folder, FIFO or device
     vs = open_vectors(spec)
     r = plot_words(vs.wv, word_list, output, top=top, method=method, title=title, set_name=vs.name)
+    record_output(r.path)
     if as_json:
         typer.echo(json.dumps(r.to_dict()))
     note(f"Wrote {r.path} ({r.width_px}x{r.height_px}, {len(r.words)} words, {method}).")
@@ -142,16 +146,18 @@ def export_projector_cmd(
     vectors: VectorsArg = None,
     output: Annotated[str, typer.Option("-o", "--output", help="Directory for vectors.tsv, metadata.tsv, projector_config.pbtxt.")] = "projector",
     top: Annotated[int, typer.Option("--top", help="Export the N most frequent words (0 = all).")] = 10000,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Write into a non-empty folder embedkit did not write.")] = False,
     vectors_option: VectorsOpt = None,
 ) -> None:
     """Write TensorBoard embedding-projector files (open with `tensorboard --logdir DIR`)."""
     from embedkit.cli.output import note
-    from embedkit.evaluate.projector import export_projector
+    from embedkit.evaluate.projector import claim_projector_dir, export_projector
     from embedkit.vectors.vector_set import open_vectors
 
     spec = pick_vectors(vectors, vectors_option)
     if top < 0:
         raise usage_error(f"must be 0 (all) or a positive integer. Received: {top}", "--top")
-    r = export_projector(open_vectors(spec).wv, output, top=top or None)
+    claim_projector_dir(output, overwrite=overwrite)  # before any work
+    r = export_projector(open_vectors(spec).wv, output, top=top or None, overwrite=overwrite)
     note(f"Wrote {r.rows} vectors of dim {r.dim} to {r.directory}/ ({', '.join(r.files)}); "
          f"view with: tensorboard --logdir {r.directory}")

@@ -17,6 +17,8 @@ def coverage(
         "--vocab", help="Vocabulary file: one token per line (optional count column) or JSON list/word_index.")] = None,
     texts: Annotated[Optional[str], typer.Option(
         "--texts", help="Text file (.gz ok): builds a frequency vocabulary, or counts tokens for --vocab.")] = None,
+    encoding: Annotated[Optional[str], typer.Option(
+        "--encoding", help="Fallback encoding of --texts (tried after UTF-8; cp1252 and latin-1 follow).")] = None,
     max_tokens: Annotated[Optional[int], typer.Option(
         "--max-tokens", help="Vocabulary size cut-off for --texts (like TextVectorization's max_tokens).")] = None,
     top: Annotated[int, typer.Option("--top", help="How many missing words to list.")] = 20,
@@ -41,7 +43,7 @@ def coverage(
     if top < 0:
         raise usage_error(f"must be a non-negative integer. Received: {top}", "--top")
 
-    lines = read_text_lines(texts) if texts is not None else None
+    lines = read_text_lines(texts, encoding) if texts is not None else None
     counts = None
     if vocab is not None:
         voc, counts = read_vocab_file(vocab)

@@ -83,21 +83,21 @@ def vocab_from_texts(texts: Iterable[str], *, max_tokens: int | None = None, low
     return ListAdapter().adapt(tokens), counts
 
 
-def read_text_lines(path: str | os.PathLike[str]) -> list[str]:
-    """The lines of a text sample (``.gz`` is decompressed; undecodable bytes are replaced).
+def read_text_lines(path: str | os.PathLike[str], encoding: str | None = None) -> list[str]:
+    """The non-blank lines of a text sample (``.gz`` / ``.bz2`` / ``.xz`` decompressed), decoded as datasets
+    are: UTF-8, then ``encoding``, then cp1252, then latin-1 (:func:`embedkit.text.decoding.decode_bytes`);
+    binary input is refused.
 
     >>> import tempfile
     >>> p = os.path.join(tempfile.mkdtemp(), "t.txt")
-    >>> _ = open(p, "w").write("a b\\nc\\n")
+    >>> _ = open(p, "wb").write("a b\\nca\xe9\\n".encode("latin-1"))
     >>> read_text_lines(p)
-    ['a b', 'c']
+    ['a b', 'caé']
     """
+    from embedkit.text.decoding import read_text, split_lines
+
     p = Path(path)
     if not p.is_file():
         raise EmbedkitError(f"Texts file does not exist. Received: {str(path)!r}")
-    if p.suffix == ".gz":
-        import gzip
-
-        with gzip.open(p, "rt", encoding="utf-8", errors="replace") as fh:
-            return fh.read().splitlines()
-    return p.read_text(encoding="utf-8", errors="replace").splitlines()
+    text, _ = read_text(p, encoding)
+    return split_lines(text)
