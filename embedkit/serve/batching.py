@@ -15,7 +15,7 @@ in separate calls, so every answer is the answer its query would get alone.
 >>> import asyncio, numpy as np
 >>> from concurrent.futures import ThreadPoolExecutor
 >>> from embedkit.errors import EmbedkitError
-from embedkit.search.vector_index import VectorIndex
+>>> from embedkit.search.vector_index import VectorIndex
 >>> index = VectorIndex.build(np.eye(3, dtype=np.float32))
 >>> async def two():
 ...     b = SearchBatcher(index, ThreadPoolExecutor(1))

@@ -95,14 +95,16 @@ class CBOWResult:
     stats: TrainingStats
     output_vectors: np.ndarray | None = None
 
-    def save(self, path: str | os.PathLike[str], also_word2vec: bool = False) -> Path:
+    def save(self, path: str | os.PathLike[str], also_word2vec: bool = False, *, overwrite: bool = False) -> Path:
         """Save the vectors as a native set with ``training.json`` and the output table inside it (so the set can
-        be trained further, :func:`embedkit.train.warm.continue_training`), and optionally word2vec text."""
+        be trained further, :func:`embedkit.train.warm.continue_training`), and optionally word2vec text.
+        An existing output embedkit did not write is refused unless ``overwrite`` (see
+        :meth:`WordVectors.save <embedkit.vectors.word_vectors.WordVectors.save>`)."""
         from embedkit.files.atomic import atomic_path
         from embedkit.files.outputs import record_output
 
         path = Path(path)
-        self.wv.save(path, source=f"embedkit train-cbow ({self.stats.corpus_sha256[:12]})",
+        self.wv.save(path, overwrite=overwrite, source=f"embedkit train-cbow ({self.stats.corpus_sha256[:12]})",
                      extra_meta={"trainer": "embedkit-sg" if self.stats.config.get("sg") else "embedkit-cbow",
                                  "vector_size": self.wv.dim})
         atomic_write_text(path / TRAINING_FILE, json.dumps(self.stats.to_dict(), indent=2) + "\n")
@@ -110,7 +112,7 @@ class CBOWResult:
             with atomic_path(path / OUTPUT_TABLE_FILE) as tmp, open(tmp, "wb") as fh:
                 np.save(fh, np.ascontiguousarray(self.output_vectors, dtype=np.float32))
         if also_word2vec:
-            self.wv.save(path / WORD2VEC_TEXT, format="word2vec")
+            self.wv.save(path / WORD2VEC_TEXT, format="word2vec", overwrite=overwrite)
             record_output(path / WORD2VEC_TEXT)
         return path
 

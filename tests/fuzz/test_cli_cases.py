@@ -24,5 +24,5 @@ def test_case_is_clean(case, tmp_path):
 
 def test_the_table_covers_every_family():
     families = {c.family for c in CASES}
-    assert families == {"vector files", "native sets", "arguments", "outputs", "datasets"}
+    assert families == {"vector files", "native sets", "checkpoints", "arguments", "outputs", "datasets"}
     assert len(CASES) >= 200

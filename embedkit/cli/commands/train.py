@@ -230,7 +230,7 @@ def train_cbow_cmd(
     if dist is not None and not dist.is_chief:  # only the chief writes vectors
         note(f"Worker {dist.worker_index} of {dist.num_workers} done; the chief saves the vectors.")
         return
-    result.save(target, also_word2vec=word2vec_text)
+    result.save(target, also_word2vec=word2vec_text, overwrite=overwrite)
     if is_name and not no_default:
         set_default(output)
     s = result.stats

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import gzip
+import io
 import lzma
 import os
 import zlib
@@ -32,8 +33,8 @@ _STREAM_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError)
 _KINDS = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
 
 
-class CompressedReader:
-    """A decompressing binary stream whose read errors are one :class:`FormatError` line naming the file.
+class CompressedReader(io.BufferedIOBase):
+    """A decompressing binary stream (an ``io.BufferedIOBase``, so ``io.TextIOWrapper`` can decode it) whose read errors are one :class:`FormatError` line naming the file.
 
     A truncated ``.gz`` / ``.bz2`` / ``.xz`` (``EOFError``), a corrupt one, or a file that only has the suffix
     would otherwise surface as a traceback, or, through click, as a bare ``Aborted!``.
@@ -54,7 +55,18 @@ class CompressedReader:
         except _STREAM_ERRORS as e:
             raise self._fail(e) from None
 
-    def readline(self, n: int = -1) -> bytes:
+    def read1(self, n: int = -1) -> bytes:
+        try:
+            return self._raw.read1(n)  # type: ignore[attr-defined]
+        except _STREAM_ERRORS as e:
+            raise self._fail(e) from None
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, n: int | None = -1) -> bytes:
+        if n is None:
+            n = -1
         try:
             return self._raw.readline(n)
         except _STREAM_ERRORS as e:
@@ -71,12 +83,7 @@ class CompressedReader:
             self._raw.close()
         except _STREAM_ERRORS:
             pass
-
-    def __enter__(self) -> CompressedReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().close()
 
 
 def open_maybe_compressed(path: str | os.PathLike[str], mode: str = "rb") -> IO[bytes]:
