@@ -33,7 +33,14 @@ class OneLineErrorsGroup(TyperGroup):
             if type(e).__name__ == "NoArgsIsHelpError":  # bare `embedkit`: the help text, as before
                 typer.echo(message, err=True)
             else:
-                typer.echo(f"Error: {' '.join(message.split())}", err=True)
+                message = " ".join(message.split())
+                if "Received" not in message:  # click's own messages say what is wrong, not what was given
+                    import shlex
+
+                    given = kwargs.get("args", args[0] if args else None)
+                    given = sys.argv[1:] if given is None else list(given)
+                    message = f"{message.rstrip('.')}. Received: embedkit {shlex.join(given)}".rstrip()
+                typer.echo(f"Error: {message}", err=True)
             sys.exit(getattr(e, "exit_code", 2))
         sys.exit(rv if isinstance(rv, int) else 0)
 

@@ -195,3 +195,12 @@ def test_info_takes_the_vectors_as_argument_or_option(tmp_path, small_vectors):
     assert by_arg.exit_code == by_opt.exit_code == 0 and json.loads(by_arg.stdout) == json.loads(by_opt.stdout)
     r = runner.invoke(app, ["info", str(tmp_path / "s"), "--vectors", str(tmp_path / "t")])
     assert r.exit_code == 2 and "give the vectors once" in r.output
+
+
+def test_clicks_own_usage_errors_say_what_was_received():
+    for args, said in ((["similarity", "the"], "Missing argument 'word2'"), (["convert", "--bogus"], "No such option"),
+                       (["nosuchcommand"], "No such command")):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and said in lines[0] and f"Received: embedkit {' '.join(args)}" in lines[0], lines
