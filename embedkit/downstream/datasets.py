@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from embedkit.errors import EmbedkitError, check_positive_int
-from embedkit.text.decoding import check_text, decode_bytes, split_lines
+from embedkit.text.decoding import decode_bytes, read_text, split_lines  # decode_bytes: re-exported
 
 __all__ = [
     "Dataset",
@@ -175,9 +175,8 @@ class Split:
 
 # ---------------------------------------------------------------------------------------------------- decoding
 def _read_text(path: Path, encoding: str | None, used: set[str]) -> str:
-    data = path.read_bytes()
-    check_text(data, str(path))  # a binary file is not a dataset (it would "parse" as labelled lines)
-    text, enc = decode_bytes(data, encoding)
+    # read_text refuses a binary file: it is not a dataset (it would "parse" as labelled lines)
+    text, enc = read_text(path, encoding, what="dataset file")
     used.add(enc)
     return text
 

@@ -11,12 +11,8 @@ Used by every reader of user texts (datasets, ``coverage --texts``): the same ch
 
 from __future__ import annotations
 
-import bz2
 import codecs
-import gzip
-import lzma
 import os
-from pathlib import Path
 
 from embedkit.errors import EmbedkitError
 
@@ -94,23 +90,19 @@ def split_lines(text: str) -> list[str]:
     return out
 
 
-def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[str, str]:
+def read_text(path: str | os.PathLike[str], encoding: str | None = None, what: str = "text file") -> tuple[str, str]:
     """The text of a file (``.gz`` / ``.bz2`` / ``.xz`` decompressed), refusing binary data, decoded with
-    :func:`decode_bytes`; returns ``(text, encoding_used)``."""
-    p = Path(path)
+    :func:`decode_bytes`; returns ``(text, encoding_used)``. A missing file, a directory, a FIFO or device
+    (``what`` names it in the message) and a damaged compressed stream are one-line errors."""
+    from embedkit.errors import check_input_file
+    from embedkit.vectors.formats.common import open_maybe_compressed
+
+    p = check_input_file(path, what)
     try:
-        if p.suffix in (".gz", ".bz2", ".xz"):
-            opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[p.suffix]
-            with opener(p, "rb") as fh:
-                data = fh.read()
-        else:
-            data = p.read_bytes()
-    except FileNotFoundError:
-        raise EmbedkitError(f"Text file does not exist. Received: {str(p)!r}") from None
-    except IsADirectoryError:
-        raise EmbedkitError(f"Expected a text file, not a directory. Received: {str(p)!r}") from None
-    except (EOFError, OSError, lzma.LZMAError) as e:
-        raise EmbedkitError(f"Expected a readable (compressed) text file. Received: {str(p)!r} ({e})") from None
+        with open_maybe_compressed(p) as fh:
+            data = fh.read()
+    except OSError as e:
+        raise EmbedkitError(f"Expected a readable {what}. Received: {str(p)!r} ({e.strerror or e})") from None
     check_text(data, str(p))
     return decode_bytes(data, encoding)
 

@@ -113,3 +113,27 @@ def test_texts_in_latin1_or_cp1251_use_the_dataset_fallbacks(tmp_path):
     blob.write_bytes(bytes(range(256)) * 4)
     r = runner.invoke(app, ["coverage", "-v", str(tmp_path / "v"), "--texts", str(blob)])
     assert r.exit_code == 1 and "Expected a text file" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_coverage_texts_refuses_a_fifo_and_a_truncated_gz_with_one_line(tmp_path):
+    import gzip
+    import os
+
+    from typer.testing import CliRunner
+
+    from embedkit.cli import app
+    from embedkit.vectors.word_vectors import WordVectors
+
+    import numpy as np
+
+    vecs = tmp_path / "v"
+    WordVectors(["good", "bad"], np.eye(2, dtype=np.float32)).save(vecs)
+    fifo = tmp_path / "t.fifo"
+    os.mkfifo(fifo)  # nobody writes: reading it would block forever
+    trunc = tmp_path / "t.txt.gz"
+    trunc.write_bytes(gzip.compress(b"good bad\n" * 100)[:30])
+    for texts, said in ((fifo, "(a regular file). Received: FIFO"), (trunc, "Expected a complete gzip stream")):
+        r = CliRunner().invoke(app, ["coverage", "--vectors", str(vecs), "--texts", str(texts)])
+        assert r.exit_code == 1 and "Traceback" not in r.output
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and said in lines[0], lines

@@ -96,8 +96,5 @@ def read_text_lines(path: str | os.PathLike[str], encoding: str | None = None) -
     """
     from embedkit.text.decoding import read_text, split_lines
 
-    p = Path(path)
-    if not p.is_file():
-        raise EmbedkitError(f"Texts file does not exist. Received: {str(path)!r}")
-    text, _ = read_text(p, encoding)
+    text, _ = read_text(path, encoding, what="texts file")
     return split_lines(text)
