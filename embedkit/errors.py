@@ -82,7 +82,8 @@ def check_input_file(path: object, what: str = "file") -> "Path":
 
     p = Path(path)  # type: ignore[arg-type]
     if p.is_dir():
-        raise EmbedkitError(f"Expected a {what}. Received: directory {str(p)!r}")
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise EmbedkitError(f"Expected {article} {what}. Received: directory {str(p)!r}")
     if not p.exists():
         raise EmbedkitError(f"{what[0].upper() + what[1:]} does not exist. Received: {str(p)!r}")
     if not p.is_file():  # a FIFO would block the read forever, a device never ends: neither is a file
@@ -90,5 +91,6 @@ def check_input_file(path: object, what: str = "file") -> "Path":
 
         mode = p.stat().st_mode
         kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device"
-        raise EmbedkitError(f"Expected a {what} (a regular file). Received: {kind} {str(p)!r}")
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise EmbedkitError(f"Expected {article} {what} (a regular file). Received: {kind} {str(p)!r}")
     return p

@@ -38,12 +38,12 @@ def restricted_vocab(keys: list[str], restrict: int, case_insensitive: bool) -> 
 
 def read_lines(path: Path) -> list[str]:
     """The lines of a UTF-8 evaluation file (one-line errors for a missing file, a directory, bad bytes)."""
+    from embedkit.errors import check_input_file
+
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = check_input_file(path, "evaluation file").read_bytes()  # a FIFO would block: refused
+    except FileNotFoundError:  # pragma: no cover - removed between the check and the read
         raise EmbedkitError(f"Evaluation file does not exist. Received: {str(path)!r}") from None
-    except IsADirectoryError:
-        raise EmbedkitError(f"Expected an evaluation file, not a directory. Received: {str(path)!r}") from None
     try:
         return data.decode("utf-8").splitlines()
     except UnicodeDecodeError as e:

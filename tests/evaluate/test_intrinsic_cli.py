@@ -201,3 +201,22 @@ def test_export_projector_output_policy(glove_dir, tmp_path):
     f.write_text("x")
     res = runner.invoke(app, [*args[:-1], str(f), "--overwrite"])
     assert res.exit_code == 1 and "Expected a directory" in res.stderr and f.read_text() == "x"
+
+
+def test_an_analogy_file_that_is_a_fifo_is_refused_not_waited_on(tmp_path):
+    import os
+
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from embedkit.cli import app
+    from embedkit.vectors.word_vectors import WordVectors
+
+    vecs = tmp_path / "v"
+    WordVectors(["a", "b", "c", "d"], np.eye(4, dtype=np.float32)).save(vecs)
+    fifo = tmp_path / "q.txt"
+    os.mkfifo(fifo)
+    r = CliRunner().invoke(app, ["intrinsic", str(vecs), "--analogies", str(fifo)])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Expected an evaluation file (a regular file). Received: FIFO" in lines[0], lines
