@@ -255,3 +255,15 @@ def test_compare_table_says_its_units():
     assert "analogy accuracy, % (3CosAdd; 9,912 most frequent words, 1,234 questions)" in out
     assert "0.89" in out and "-0.11 pt" in out and "30,000" not in out
     assert mod is not None
+
+
+def test_a_fifo_corpus_is_refused_before_reading(tmp_path):
+    import os
+
+    fifo = tmp_path / "corpus.txt"
+    os.mkfifo(fifo)
+    r = runner.invoke(app, ["train-cbow", str(fifo), "-o", str(tmp_path / "v")])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Expected a corpus file (a regular file). Received: FIFO" in lines[0], lines
+    assert not (tmp_path / "v").exists()

@@ -117,8 +117,10 @@ def _corpus_files(corpus: list[str] | None) -> list[Path]:
         note("No corpus given: using the embedded default corpus (gensim's bundled texts).")
         return default_corpus()
     files: list[Path] = []
+    from embedkit.errors import check_input_file
+
     for c in corpus:
-        files.extend(resolve_corpus(c))
+        files.extend(check_input_file(f, "corpus file") for f in resolve_corpus(c))  # before "Reading ..."
     return files
 
 
