@@ -46,6 +46,7 @@ from embedkit.downstream.models.base import Task
 from embedkit.downstream.models.registry import MODELS
 from embedkit.downstream.preparation import TOKENIZER_NOTE, PreparedDataset, SetRows, prepare_dataset
 from embedkit.downstream.report import DatasetResult, EvalReport, ModelSummary, RunResult, claim_report_dir
+from embedkit.downstream.suites import SuiteData
 from embedkit.errors import EmbedkitError
 from embedkit.progress import ProgressArg, Reporter
 
@@ -440,7 +441,7 @@ def _fit(run: _Run, task: Task, reporter: Reporter) -> RunResult:
 
 
 def run_suite(
-    suite: str | os.PathLike[str],
+    suite: str | os.PathLike[str] | SuiteData,
     config: EvalConfig,
     *,
     vectors: VectorsArg = None,
@@ -455,7 +456,9 @@ def run_suite(
     """Every dataset of a suite (:mod:`embedkit.downstream.suites`) with its standard protocol, in one report.
 
     Args:
-        suite: a bundled suite name (``senteval``) or a manifest file.
+        suite: a bundled suite name (``senteval``), a manifest file, or its datasets already loaded
+            (:func:`~embedkit.downstream.suites.load_suite_data`; then ``datasets``, ``data_dir`` and
+            ``download`` are not used).
         datasets: only these datasets of the suite (names, case-insensitive).
         data_dir: where local copies are (``<data_dir>/<path>`` per dataset, e.g. ``mr/``).
         download: fetch missing datasets from the manifest's URLs (checked against their sha256).
@@ -465,29 +468,16 @@ def run_suite(
         run_suite("senteval", EvalConfig(models="logreg"), vectors={"glove": wv}, datasets=["MR", "CR"],
                   data_dir="data/downstream")
     """
-    import dataclasses
-
-    from embedkit.downstream.datasets import load_dataset
-    from embedkit.downstream.suites import load_suite, locate_datasets
+    from embedkit.downstream.suites import load_suite_data
 
     if output is not None:
         claim_report_dir(output, overwrite=overwrite)
-    s = load_suite(suite)
-    entries = s.select(list(datasets) if datasets else None)
-    located = locate_datasets(entries, data_dir=data_dir, manifest_dir=s.source.parent, download=download,
-                              progress=progress)
-    loaded, notes, folds = [], {}, {}
-    for entry, path, note in located:
-        ds = dataclasses.replace(load_dataset(path), name=entry.name)
-        if entry.protocol == "given" and ds.split is None:
-            raise EmbedkitError(f"Dataset {entry.name!r} of suite {s.name!r} must come with its train / test files "
-                                f"(protocol 'given'). Received: {str(path)!r} without split files")
-        loaded.append(ds)
-        notes[entry.name] = f"{note}; protocol: {entry.protocol}" + (f" ({entry.folds} folds)" if entry.protocol == "cv" else "")
-        folds[entry.name] = entry.folds if entry.protocol == "cv" else None
-    report = run_evaluation(loaded, config, vectors=vectors, vectors_name=vectors_name, progress=progress,
-                            output=None, dataset_notes=notes, folds_for=folds)
-    report.config["suite"] = s.name
+    data = suite if isinstance(suite, SuiteData) else load_suite_data(
+        suite, datasets=list(datasets) if datasets else None, data_dir=data_dir, download=download,
+        progress=progress)
+    report = run_evaluation(data.datasets, config, vectors=vectors, vectors_name=vectors_name, progress=progress,
+                            output=None, dataset_notes=data.notes, folds_for=data.folds)
+    report.config["suite"] = data.name
     if output is not None:
         report.write(output, overwrite=overwrite)
     return report

@@ -25,12 +25,16 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedkit.errors import EmbedkitError
 from embedkit.progress import ProgressArg
 
-__all__ = ["Suite", "SuiteDataset", "list_suites", "load_suite", "locate_datasets", "datasets_home"]
+if TYPE_CHECKING:  # pragma: no cover
+    from embedkit.downstream.datasets import Dataset
+
+__all__ = ["Suite", "SuiteDataset", "SuiteData", "list_suites", "load_suite", "load_suite_data", "locate_datasets",
+           "datasets_home"]
 
 SUITES = Path(__file__).resolve().parent / "suites"
 PROTOCOLS = ("cv", "given")
@@ -279,3 +283,53 @@ def _member(archive: Path, member: str, url: str) -> bytes:
         raise EmbedkitError(f"Expected a readable .tar.gz or .zip archive from {url}. Received: {e} (download removed)") from None
     archive.unlink(missing_ok=True)
     raise EmbedkitError(f"Expected a .tar.gz or .zip archive from {url}. Received: neither (download removed)")
+
+
+@dataclass
+class SuiteData:
+    """A suite's datasets, loaded: what :func:`~embedkit.downstream.runner.run_suite` runs.
+
+    ``notes`` says per dataset where it came from and its protocol; ``folds`` is each dataset's fold count
+    (None: its given splits).
+    """
+
+    name: str
+    datasets: list[Dataset]
+    notes: dict[str, str]
+    folds: dict[str, int | None]
+
+
+def load_suite_data(
+    suite: str | os.PathLike[str],
+    *,
+    datasets: list[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    download: bool = False,
+    progress: ProgressArg = None,
+) -> SuiteData:
+    """Load the suite's manifest and its datasets (only ``datasets`` where given), checked before any training.
+
+    Example:
+        data = load_suite_data("senteval", datasets=["MR", "CR"], data_dir="data/downstream")
+        [d.name for d in data.datasets]
+        ['MR', 'CR']
+    """
+    import dataclasses
+
+    from embedkit.downstream.datasets import load_dataset
+
+    s = load_suite(suite)
+    entries = s.select(list(datasets) if datasets else None)
+    located = locate_datasets(entries, data_dir=data_dir, manifest_dir=s.source.parent, download=download,
+                              progress=progress)
+    out = SuiteData(s.name, [], {}, {})
+    for entry, path, note in located:
+        ds = dataclasses.replace(load_dataset(path), name=entry.name)
+        if entry.protocol == "given" and ds.split is None:
+            raise EmbedkitError(f"Dataset {entry.name!r} of suite {s.name!r} must come with its train / test files "
+                                f"(protocol 'given'). Received: {str(path)!r} without split files")
+        out.datasets.append(ds)
+        out.notes[entry.name] = f"{note}; protocol: {entry.protocol}" + (
+            f" ({entry.folds} folds)" if entry.protocol == "cv" else "")
+        out.folds[entry.name] = entry.folds if entry.protocol == "cv" else None
+    return out

@@ -256,3 +256,21 @@ def test_eval_suite_cli_table_fits_80_columns(tmp_path, glove50):
     r = CliRunner().invoke(app, ["eval", "--suite", str(m), "--data-dir", str(tmp_path / "none"), "-m", "logreg",
                                  "-v", str(vec)])
     assert r.exit_code == 1 and "`data_dir` must be a directory" in r.stderr
+
+
+def test_eval_checks_the_data_before_the_vectors(tmp_path, monkeypatch):
+    """A wrong suite, data folder or dataset is the one error line, even with no vector set anywhere (the data
+    is checked before the sets are opened), and no 'Suite ...' / 'Dataset ...' line comes before it."""
+    monkeypatch.setenv("EMBEDKIT_HOME", str(tmp_path / "empty-home"))
+    m = manifest(tmp_path, MINI)
+    cases = [(["--suite", "nosuch"], "`suite` must be a bundled suite"),
+             (["--suite", str(m), "--data-dir", str(tmp_path / "none")], "`data_dir` must be a directory"),
+             (["-d", str(tmp_path / "none")], "Expected a dataset path")]
+    for args, needle in cases:
+        r = CliRunner().invoke(app, ["eval", "-m", "logreg", *args])
+        assert r.exit_code == 1, (args, r.output)
+        assert r.stderr.splitlines() == [x for x in r.stderr.splitlines() if needle in x] and needle in r.stderr, args
+    data = make_local_copies(tmp_path / "data")
+    r = CliRunner().invoke(app, ["eval", "-m", "logreg", "--suite", str(m), "--data-dir", str(data)])
+    assert r.exit_code == 1 and "No default vector set" in r.stderr  # the data was fine: now the vectors
+    assert "Suite" not in r.stderr

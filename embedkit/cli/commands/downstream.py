@@ -125,29 +125,34 @@ def downstream(
     if output is not None:
         claim_report_dir(output, overwrite=overwrite)  # before any work
     quiet_tensorflow()
-    sets = _open_sets(specs, config.needs_vectors)
-    common = dict(vectors=sets or None, output=output, overwrite=overwrite)
     with RichProgress(status=STATUS) as progress:
+        # The data first (a wrong path or suite is one line at once), then the vector sets (seconds to open).
         if suite is not None:
             from embedkit.downstream.runner import run_suite
+            from embedkit.downstream.suites import load_suite_data
 
-            note(f"Suite {suite}: models {', '.join(models)}; modes {', '.join(modes)}; "
-                 f"vectors {', '.join(n for n, _ in sets) or '(none)'}")
-            report = run_suite(suite, config, datasets=datasets.split(",") if datasets else None,
-                               data_dir=data_dir, download=download, progress=progress, **common)
+            data: Any = load_suite_data(suite, datasets=datasets.split(",") if datasets else None,
+                                        data_dir=data_dir, download=download, progress=progress)
         else:
             from embedkit.downstream.datasets import load_dataset, make_splits
             from embedkit.downstream.runner import run_evaluation
 
-            ds = load_dataset(dataset, encoding=encoding)
-            make_splits(ds, folds=folds or None, test_size=test_size)  # a protocol the data cannot give: one line
+            data = load_dataset(dataset, encoding=encoding)
+            make_splits(data, folds=folds or None, test_size=test_size)  # a protocol the data cannot give: one line
+        sets = _open_sets(specs, config.needs_vectors)
+        common = dict(vectors=sets or None, output=output, overwrite=overwrite, progress=progress)
+        names = ", ".join(f"{n} ({len(wv)} x {wv.dim})" for n, wv in sets) or "(none)"
+        if suite is not None:
+            note(f"Suite {data.name}: {', '.join(d.name for d in data.datasets)}; models {', '.join(models)}; "
+                 f"modes {', '.join(modes)}; vectors {names}")
+            report = run_suite(data, config, **common)
+        else:
             what = " (the embedded default)" if dataset is None else ""
-            protocol = "its given splits" if ds.split is not None else (
+            protocol = "its given splits" if data.split is not None else (
                 f"stratified {folds}-fold CV" if folds else f"a held-out {test_size:.0%} split")
-            note(f"Dataset {ds.name}{what}: {len(ds)} examples, {ds.num_classes} classes, encoding {ds.encoding}; "
-                 f"{protocol}; models {', '.join(models)}; modes {', '.join(modes)}; "
-                 f"vectors {', '.join(f'{n} ({len(wv)} x {wv.dim})' for n, wv in sets) or '(none)'}")
-            report = run_evaluation(ds, config, progress=progress, **common)
+            note(f"Dataset {data.name}{what}: {len(data)} examples, {data.num_classes} classes, encoding "
+                 f"{data.encoding}; {protocol}; models {', '.join(models)}; modes {', '.join(modes)}; vectors {names}")
+            report = run_evaluation(data, config, **common)
     if as_json:
         emit_json_lines(_json_rows(report))
     else:
