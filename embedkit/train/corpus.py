@@ -252,6 +252,7 @@ def encode_corpus(
         h.update(b"\n")
         if len(buf) >= 1 << 20:
             chunks.append(np.array(buf, dtype=np.int32))
+            counts = _add_counts(counts, chunks[-1], len(tmp_index))  # counted per chunk: no int64 copy of all ids
             buf = []
         if len(other) >= 1 << 20:
             counts = _add_counts(counts, other, len(tmp_index))
@@ -259,11 +260,10 @@ def encode_corpus(
     counts = _add_counts(counts, other, len(tmp_index))
     if buf:
         chunks.append(np.array(buf, dtype=np.int32))
+        counts = _add_counts(counts, chunks[-1], len(tmp_index))
+    del buf, other
     if n_tokens == 0:
         raise EmbedkitError("The corpus must contain at least one token. Received: an empty corpus")
-    raw = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
-    del chunks
-    counts = _add_counts(counts, raw, len(tmp_index))
     order = np.argsort(-counts, kind="stable")
     keep = counts[order] >= min_count
     if max_vocab_size is not None:
@@ -278,18 +278,41 @@ def encode_corpus(
     del tmp_index
     remap = np.full(counts.size, -1, dtype=np.int32)
     remap[order_kept] = np.arange(order_kept.size, dtype=np.int32)
-    mapped = remap[raw]
-    del raw
-    sent_of_token = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    kept_mask = mapped >= 0
-    ids = mapped[kept_mask]
-    new_lengths = np.bincount(sent_of_token[kept_mask], minlength=len(lengths))
-    ends = np.cumsum(new_lengths[new_lengths > 0])
+    ids, ends = _remap_chunks(chunks, remap, lengths)
     vocab = corpus_vocabulary([tmp_words[i] for i in order_kept.tolist()], counts[order_kept])
     stats = CorpusStats(total_raw_words=n_tokens, min_count=min_count,
                         dropped_words=int(counts.size - order_kept.size))
     return EncodedCorpus(vocab=vocab, ids=ids, sentence_ends=ends.astype(np.int64), digest=h.hexdigest(),
                          stats=stats)
+
+
+def _remap_chunks(chunks: list[np.ndarray], remap: np.ndarray, lengths: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The kept tokens' new ids, back to back, and the (exclusive) ends of the sentences that keep a token.
+
+    Chunk by chunk (each freed once mapped), so the peak is about one copy of the ids, not four.
+
+    >>> ids, ends = _remap_chunks([np.array([0, 1, 2, 1], np.int32)], np.array([-1, 0, 1], np.int32), [2, 0, 2])
+    >>> ids.tolist(), ends.tolist()
+    ([0, 1, 0], [1, 3])
+    """
+    total = sum(c.size for c in chunks)
+    ids = np.empty(total, dtype=np.int32)
+    kept_before = np.empty(total + 1, dtype=np.int64 if total >= 2**31 else np.int32)  # kept among the first k
+    kept_before[0] = 0
+    n = pos = 0
+    while chunks:
+        mapped = remap[chunks.pop(0)]
+        mask = mapped >= 0
+        np.cumsum(mask, out=kept_before[pos + 1 : pos + 1 + mask.size])
+        kept_before[pos + 1 : pos + 1 + mask.size] += n
+        k = int(np.count_nonzero(mask))
+        ids[n : n + k] = mapped[mask]
+        n += k
+        pos += mask.size
+    ends = kept_before[np.cumsum(np.asarray(lengths, dtype=np.int64))] if lengths else np.zeros(0, np.int64)
+    del kept_before
+    ends = ends[np.diff(ends, prepend=0) > 0]  # sentences left empty by min_count are dropped
+    return ids[:n].copy() if n < total else ids, ends.astype(np.int64)
 
 
 def corpus_vocabulary(words: list[str], counts: np.ndarray) -> Vocabulary:
