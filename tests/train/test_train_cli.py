@@ -34,6 +34,7 @@ def test_train_cbow_saves_default_set_with_stats(corpus_file, home):
     assert r.exit_code == 0, r.output
     stats = json.loads(r.stdout.strip().splitlines()[-1])
     assert stats["vocab_size"] == 50 and stats["raw_words"] == 36000 and len(stats["loss_per_epoch"]) == 2
+    assert stats["config"]["chunk_tokens"] == 1 << 20
     target = home / "vectors" / "topics"
     assert (target / "training.json").is_file() and (target / "vectors.npy").is_file()
     assert (home / "default").read_text().strip() == "topics"
@@ -57,6 +58,7 @@ def test_train_cbow_saves_default_set_with_stats(corpus_file, home):
                                     "Received: window=100000000", 2),
         (["--negative", "0"], "`negative` must be a positive integer", 2),
         (["--batch-size", "0"], "`batch_size` must be a positive integer", 2),
+        (["--chunk-tokens", "-1"], "--chunk-tokens: `chunk_tokens` must be a positive integer. Received: chunk_tokens=-1", 2),
         (["--epochs", "0"], "`epochs` must be a positive integer", 2),
         (["--alpha", "0"], "`alpha` must be a positive number", 2),
         (["--min-alpha", "1"], "`min_alpha` must not exceed `alpha`", 2),
@@ -149,7 +151,7 @@ def test_both_commands_take_the_shared_cbow_options():
     ctx = click.Context(cmd)
     opts = {name: {p.name for p in cmd.get_command(ctx, name).params} for name in ("train-cbow", "compare-gensim")}
     shared = {"dim", "window", "negative", "min_count", "sample", "epochs", "alpha", "min_alpha", "batch_size", "seed",
-              "threads", "token_pattern", "lowercase", "sg"}
+              "threads", "token_pattern", "lowercase", "sg", "chunk_tokens"}
     assert shared <= opts["train-cbow"] and shared <= opts["compare-gensim"]
     assert {"max_vocab_size", "cbow_mean"} <= opts["train-cbow"] - opts["compare-gensim"]
 
@@ -185,10 +187,10 @@ def test_skipgram_tensorboard_and_early_stop_from_the_cli(corpus_file, tmp_path)
     out, tb = tmp_path / "sg", tmp_path / "tb"
     r = runner.invoke(app, ["train-cbow", str(corpus_file), "-o", str(out), "--dim", "8", "--epochs", "4",
                             "--min-count", "1", "--sg", "--tensorboard", str(tb), "--early-stop", "analogy_accuracy",
-                            "--json"])
+                            "--chunk-tokens", "5000", "--json"])
     assert r.exit_code == 0, r.output
     stats = json.loads(r.stdout.strip().splitlines()[-1])
-    assert stats["config"]["sg"] is True
+    assert stats["config"]["sg"] is True and stats["config"]["chunk_tokens"] == 5000
     # no analogy question is answerable on this corpus: accuracy stays 0, so it stops after one more epoch and keeps
     # the first epoch's vectors
     assert stats["epochs_trained"] == 2 and stats["best_epoch"] == 1

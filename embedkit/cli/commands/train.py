@@ -49,11 +49,14 @@ CbowMean = Annotated[bool, typer.Option("--cbow-mean/--cbow-sum", help="Average 
 TokenPattern = Annotated[str, typer.Option("--token-pattern", help="Regular expression of one token.")]
 Lowercase = Annotated[bool, typer.Option("--lowercase/--no-lowercase", help="Lowercase text before tokenizing.")]
 SkipGram = Annotated[bool, typer.Option("--sg/--cbow", help="Skip-gram (gensim's sg=1) instead of CBOW.")]
+ChunkTokens = Annotated[int, typer.Option("--chunk-tokens", help="Corpus tokens per chunk: the window batches are "
+                                                             "shuffled in and the unit of memory (smaller: less "
+                                                             "memory, more correlated batches).")]
 
 OPTION_NAMES = {"vector_size": "--dim", "window": "--window", "negative": "--negative", "min_count": "--min-count",
                 "sample": "--sample", "epochs": "--epochs", "alpha": "--alpha", "min_alpha": "--min-alpha",
                 "batch_size": "--batch-size", "seed": "--seed", "threads": "--threads",
-                "max_vocab_size": "--max-vocab-size", "pattern": "--token-pattern"}
+                "max_vocab_size": "--max-vocab-size", "pattern": "--token-pattern", "chunk_tokens": "--chunk-tokens"}
 
 
 @dataclass
@@ -69,7 +72,7 @@ def _cbow_options(
     *, dim: int | None = None, window: int = 5, negative: int = 5, min_count: int = 5, sample: float = 1e-3,
     epochs: int = 5, alpha: float = 0.025, min_alpha: float = 0.0001, batch_size: int = 1024, seed: int = 1,
     threads: int | None = None, max_vocab_size: int | None = None, cbow_mean: bool = True,
-    token_pattern: str = DEFAULT_PATTERN, lowercase: bool = True, sg: bool = False,
+    token_pattern: str = DEFAULT_PATTERN, lowercase: bool = True, sg: bool = False, chunk_tokens: int = 1 << 20,
 ) -> CBOWOptions:
     from embedkit.errors import EmbedkitError
     from embedkit.train.corpus import check_training_tokenizer
@@ -80,7 +83,7 @@ def _cbow_options(
         config = CBOWConfig(vector_size=100 if dim is None else dim, window=window, negative=negative,
                             min_count=min_count, sample=sample, epochs=epochs, alpha=alpha, min_alpha=min_alpha,
                             batch_size=batch_size, seed=seed, threads=threads, max_vocab_size=max_vocab_size,
-                            cbow_mean=cbow_mean, sg=sg).validate()
+                            cbow_mean=cbow_mean, sg=sg, chunk_tokens=chunk_tokens).validate()
         tokenizer = check_training_tokenizer(Tokenizer(token_pattern, lowercase))
     except EmbedkitError as e:  # out-of-range options are usage errors, as elsewhere in the CLI
         message = str(e)
@@ -106,6 +109,7 @@ CBOW_OPTIONS = OptionGroup("cbow", [
     option("token_pattern", TokenPattern, DEFAULT_PATTERN),
     option("lowercase", Lowercase, True),
     option("sg", SkipGram, False),
+    option("chunk_tokens", ChunkTokens, 1 << 20),
 ], _cbow_options)
 """The options of ``train-cbow`` (all) and ``compare-gensim`` (all but ``--max-vocab-size`` and ``--cbow-mean``)."""
 
