@@ -17,6 +17,8 @@ the unrolled long-run step (:mod:`embedkit.train.steppers`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from embedkit.train.config import CBOWConfig
@@ -42,13 +44,28 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     return np.minimum(p, 1.0)
 
 
+@dataclass
+class _Window:
+    """A shuffle window's targets (see :meth:`BatchMaker._shuffle_window`)."""
+
+    key: tuple[int, int]  # (epoch, first chunk)
+    chunks: tuple[int, int]  # (first chunk, number of chunks)
+    rngs: list[np.random.Generator]  # each chunk's stream, drawn on by its negatives
+    seq: np.ndarray  # kept ids (the targets), padded with w pad ids on both sides and to whole batches
+    left: np.ndarray
+    right: np.ndarray
+    starts: np.ndarray  # padded coordinate of each shuffled segment
+    n_batches: int
+    m: int  # real targets
+
+
 class BatchMaker:
     """The training batches of each chunk of ``corpus`` under ``config``.
 
     Args:
         corpus: the encoded corpus (this worker's shard in a distributed run).
         config: the hyper-parameters (window, batch size, negatives, learning rates, seed...).
-        bounds: chunk bounds (token offsets); :func:`chunk_bounds` of ``config.chunk_tokens`` by default.
+        bounds: chunk bounds (token offsets); :func:`chunk_bounds` of ``config.built_tokens`` by default.
         worker: this worker's index in a distributed run: each worker draws its own random stream.
     """
 
@@ -60,9 +77,11 @@ class BatchMaker:
         self.V = len(corpus.vocab)
         self.keep_p = keep_probabilities(corpus.vocab.counts, config.sample).astype(np.float32)
         self.sent = corpus.sentence_ids()
-        self.bounds = bounds if bounds is not None else chunk_bounds(corpus.sentence_ends, config.chunk_tokens)
+        self.bounds = bounds if bounds is not None else chunk_bounds(corpus.sentence_ends, config.built_tokens)
         self.total_work = float(corpus.n_tokens) * config.epochs  # lr decays over kept words of all epochs
         self.noise = noise_distribution(corpus.vocab.counts, config.ns_exponent)
+        self.shuffle_chunks = 1 if config.sg else max(1, config.shuffle_tokens // config.chunk_tokens)
+        self._window: _Window | None = None
 
     @property
     def n_chunks(self) -> int:
@@ -82,45 +101,84 @@ class BatchMaker:
         context (inside its effective window, sentence and chunk), ``target`` (n_batches, B) holds the target
         ids, ``negatives`` (n_batches, B, negative) the noise words and ``alpha`` (n_batches,) the learning
         rate of each batch. Each step reads and writes each context
-        row once instead of once per window it falls in.
+        row once instead of once per window it falls in. The segments are shuffled across a *shuffle window* of
+        ``config.shuffle_tokens`` (:meth:`_shuffle_window`), of which this chunk steps its share.
         """
         if self.cfg.sg:
             return self.make_sg_chunk(epoch, chunk)
         cfg = self.cfg
         lo, hi = self.bounds[chunk], self.bounds[chunk + 1]
-        rng, kid, ks = self._kept(epoch, chunk)
-        m = kid.size
-        w, bsz, V = cfg.window, cfg.batch_size, self.V
+        w, bsz = cfg.window, cfg.batch_size
         seg = segment_length(bsz)
-        n_batches = max(1, -(-m // bsz))
+        win = self._shuffle_window(epoch, chunk)
+        first, count = win.chunks
+        j = chunk - first
+        a, b = win.n_batches * j // count, win.n_batches * (j + 1) // count  # this chunk's share of the batches
+        per = bsz // seg
+        starts = win.starts[a * per : b * per]
+        n_batches = b - a
+        span = win.seq[starts[:, None] + np.arange(seg + 2 * w)[None, :]].reshape(n_batches, -1)
+        pos = (starts[:, None] + np.arange(seg)[None, :]).reshape(-1)  # padded target coordinates
+        tgt = win.seq[w + pos]
+        tgt[pos >= win.m] = 0  # padding targets (their window is empty)
+        reach = np.arange(1, w + 1, dtype=np.int8)[None, :]
+        left, right = win.left[pos, None], win.right[pos, None]
+        window = np.concatenate([left >= reach, right >= reach], axis=1)  # columns -1..-w, +1..+w
+        alpha = self._alphas(epoch, lo, hi, n_batches)
+        neg = draw_negatives(win.rngs[j], self.noise, tgt, cfg.negative)
+        n_real = int(np.count_nonzero(pos < win.m))
+        return (span, window.reshape(n_batches, bsz, 2 * w), tgt.reshape(n_batches, bsz),
+                neg.reshape(n_batches, bsz, cfg.negative), alpha), n_real
+
+    def _shuffle_window(self, epoch: int, chunk: int) -> _Window:
+        """The CBOW targets of the shuffle window holding ``chunk`` (kept, padded, their segments permuted).
+
+        A window is ``shuffle_chunks`` consecutive chunks; its segments are shuffled together and each chunk steps
+        an equal share of them, so a batch mixes places from the whole window while only one chunk's batches
+        are built at a time. Every chunk of the window draws its subsampling and dynamic windows from its own
+        stream, the permutation comes from the first chunk's stream: a window is the same whichever of its
+        chunks asks first (resume). Kept for the next chunk of the same window.
+        """
+        cached = self._window
+        first = chunk - chunk % self.shuffle_chunks
+        if cached is not None and cached.key == (epoch, first):
+            return cached
+        self._window = None
+        cfg = self.cfg
+        count = min(self.shuffle_chunks, self.n_chunks - first)
+        w, bsz = cfg.window, cfg.batch_size
+        seg = segment_length(bsz)
+        rngs, kids, sents, dyn = [], [], [], []
+        for c in range(first, first + count):
+            rng, kid, ks = self._kept(epoch, c)
+            rngs.append(rng)
+            kids.append(kid)
+            sents.append(ks)
+            dyn.append(rng.integers(1, w + 1, size=kid.size, dtype=np.int32))  # dynamic window, uniform in 1..window
+        kid = np.concatenate(kids) if count > 1 else kids[0]
+        ks = np.concatenate(sents) if count > 1 else sents[0]
+        b = np.concatenate(dyn) if count > 1 else dyn[0]
+        m = kid.size
+        n_batches = max(count, -(-m // bsz))  # at least one batch per chunk (padding only, on a tiny corpus)
         M = n_batches * bsz
         n_seg = M // seg
-        b = rng.integers(1, w + 1, size=m, dtype=np.int32)  # dynamic window, uniform in 1..window
-        # How far the context reaches on each side: the effective window, cut at the sentence's ends.
+        # How far the context reaches on each side: the effective window, cut at the sentence's ends (chunks end
+        # at sentence ends, so a window's sentences never straddle two chunks).
         left, right = np.zeros(M, dtype=np.int8), np.zeros(M, dtype=np.int8)  # padding targets: no context
         if m:
             reach_left, reach_right = _sentence_reach(ks)
             left[:m] = np.minimum(b, reach_left)
             right[:m] = np.minimum(b, reach_right)
-        seq = np.full(M + 2 * w, V, dtype=np.int32)  # padded with w slots on both sides
+        seq = np.full(M + 2 * w, self.V, dtype=np.int32)  # padded with w slots on both sides
         seq[w : w + m] = kid
-        tgt = np.zeros(M, dtype=np.int32)
-        tgt[:m] = kid
-        # Segments of `seg` consecutive targets, shuffled within the chunk: a batch mixes B/seg far-apart
+        # Segments of `seg` consecutive targets, shuffled within the window: a batch mixes B/seg far-apart
         # places of the text (updates less correlated than one long run), while each segment still reads its
         # context from one span of seg + 2w words (padded coordinates: seq[start : start + seg + 2w]).
-        order = rng.permutation(n_seg)
-        starts = order.astype(np.int64) * seg
-        span = seq[starts[:, None] + np.arange(seg + 2 * w)[None, :]].reshape(n_batches, -1)
-        tgt = tgt.reshape(n_seg, seg)[order].reshape(-1)
-        reach = np.arange(1, w + 1, dtype=np.int8)[None, :]
-        left = left.reshape(n_seg, seg)[order].reshape(-1, 1)
-        right = right.reshape(n_seg, seg)[order].reshape(-1, 1)
-        window = np.concatenate([left >= reach, right >= reach], axis=1)  # columns -1..-w, +1..+w
-        alpha = self._alphas(epoch, lo, hi, n_batches)
-        neg = draw_negatives(rng, self.noise, tgt, cfg.negative)
-        return (span, window.reshape(n_batches, bsz, 2 * w), tgt.reshape(n_batches, bsz),
-                neg.reshape(n_batches, bsz, cfg.negative), alpha), m
+        order = rngs[0].permutation(n_seg)
+        win = _Window((epoch, first), (first, count), rngs, seq, left, right, order.astype(np.int64) * seg,
+                      n_batches, m)
+        self._window = win
+        return win
 
     def make_sg_chunk(self, epoch: int, chunk: int) -> tuple[tuple[np.ndarray, ...], int]:
         """Skip-gram batches for one chunk of one epoch; deterministic in (seed, epoch, chunk).
@@ -197,7 +255,7 @@ def _sentence_reach(sentence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     [[0, 1, 2, 0, 1], [2, 1, 0, 1, 0]]
     """
     m = sentence.size
-    idx = np.arange(m, dtype=np.int64)
+    idx = np.arange(m, dtype=np.int32 if m < 2**31 - 1 else np.int64)  # int32: half the transient memory
     first = np.ones(m, dtype=bool)
     first[1:] = sentence[1:] != sentence[:-1]
     last = np.ones(m, dtype=bool)

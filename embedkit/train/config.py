@@ -55,13 +55,15 @@ class CBOWConfig:
     epochs: int = 5
     seed: int = 1
     batch_size: int = 1024
-    chunk_tokens: int = 1 << 20
+    chunk_tokens: int = 1 << 17  # tokens whose batches are built at a time: the memory
+    shuffle_tokens: int = 1 << 20  # CBOW: tokens whose target segments are shuffled into batches together
     threads: int | None = None
     sg: bool = False
 
     def validate(self) -> CBOWConfig:
         """Raise a one-line :class:`EmbedkitError` for any out-of-range value; return self."""
-        for name in ("vector_size", "window", "negative", "min_count", "epochs", "batch_size", "chunk_tokens"):
+        for name in ("vector_size", "window", "negative", "min_count", "epochs", "batch_size", "chunk_tokens",
+                     "shuffle_tokens"):
             check_positive_int(name, getattr(self, name))
         if self.max_vocab_size is not None:
             check_positive_int("max_vocab_size", self.max_vocab_size)
@@ -85,6 +87,16 @@ class CBOWConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise EmbedkitError(f"`seed` must be a non-negative integer. Received: seed={self.seed!r}")
         return self
+
+    @property
+    def built_tokens(self) -> int:
+        """Tokens whose batches are built at once: ``chunk_tokens`` for CBOW; skip-gram shuffles its pairs within
+        what it builds, so it builds a whole ``shuffle_tokens`` window.
+
+        >>> CBOWConfig().built_tokens, CBOWConfig(sg=True).built_tokens
+        (131072, 1048576)
+        """
+        return max(self.shuffle_tokens, self.chunk_tokens) if self.sg else self.chunk_tokens
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict (saved in ``training.json`` and in checkpoints)."""

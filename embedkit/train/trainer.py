@@ -265,7 +265,7 @@ class _Run:
         self.dist = strategy
         self.start = start
         self.V = len(enc.vocab)
-        bounds = chunk_bounds(enc.sentence_ends, config.chunk_tokens)
+        bounds = chunk_bounds(enc.sentence_ends, config.built_tokens)
         if strategy is not None:  # every worker must run the same number of chunks
             bounds = strategy.align_bounds(bounds, enc.sentence_ends)
         self.batches = BatchMaker(enc, config, bounds=bounds, worker=strategy.worker_index if strategy else 0)

@@ -34,7 +34,7 @@ def test_train_cbow_saves_default_set_with_stats(corpus_file, home):
     assert r.exit_code == 0, r.output
     stats = json.loads(r.stdout.strip().splitlines()[-1])
     assert stats["vocab_size"] == 50 and stats["raw_words"] == 36000 and len(stats["loss_per_epoch"]) == 2
-    assert stats["config"]["chunk_tokens"] == 1 << 20
+    assert stats["config"]["chunk_tokens"] == 1 << 17 and stats["config"]["shuffle_tokens"] == 1 << 20
     target = home / "vectors" / "topics"
     assert (target / "training.json").is_file() and (target / "vectors.npy").is_file()
     assert (home / "default").read_text().strip() == "topics"

@@ -49,9 +49,9 @@ CbowMean = Annotated[bool, typer.Option("--cbow-mean/--cbow-sum", help="Average 
 TokenPattern = Annotated[str, typer.Option("--token-pattern", help="Regular expression of one token.")]
 Lowercase = Annotated[bool, typer.Option("--lowercase/--no-lowercase", help="Lowercase text before tokenizing.")]
 SkipGram = Annotated[bool, typer.Option("--sg/--cbow", help="Skip-gram (gensim's sg=1) instead of CBOW.")]
-ChunkTokens = Annotated[int, typer.Option("--chunk-tokens", help="Corpus tokens per chunk: the window batches are "
-                                                             "shuffled in and the unit of memory (smaller: less "
-                                                             "memory, more correlated batches).")]
+ChunkTokens = Annotated[int, typer.Option("--chunk-tokens", help="CBOW: corpus tokens whose batches are built at "
+                                                             "a time (the unit of memory; batches are still shuffled "
+                                                             "over 1M tokens).")]
 
 OPTION_NAMES = {"vector_size": "--dim", "window": "--window", "negative": "--negative", "min_count": "--min-count",
                 "sample": "--sample", "epochs": "--epochs", "alpha": "--alpha", "min_alpha": "--min-alpha",
@@ -72,7 +72,7 @@ def _cbow_options(
     *, dim: int | None = None, window: int = 5, negative: int = 5, min_count: int = 5, sample: float = 1e-3,
     epochs: int = 5, alpha: float = 0.025, min_alpha: float = 0.0001, batch_size: int = 1024, seed: int = 1,
     threads: int | None = None, max_vocab_size: int | None = None, cbow_mean: bool = True,
-    token_pattern: str = DEFAULT_PATTERN, lowercase: bool = True, sg: bool = False, chunk_tokens: int = 1 << 20,
+    token_pattern: str = DEFAULT_PATTERN, lowercase: bool = True, sg: bool = False, chunk_tokens: int = 1 << 17,
 ) -> CBOWOptions:
     from embedkit.errors import EmbedkitError
     from embedkit.train.corpus import check_training_tokenizer
@@ -109,7 +109,7 @@ CBOW_OPTIONS = OptionGroup("cbow", [
     option("token_pattern", TokenPattern, DEFAULT_PATTERN),
     option("lowercase", Lowercase, True),
     option("sg", SkipGram, False),
-    option("chunk_tokens", ChunkTokens, 1 << 20),
+    option("chunk_tokens", ChunkTokens, 1 << 17),
 ], _cbow_options)
 """The options of ``train-cbow`` (all) and ``compare-gensim`` (all but ``--max-vocab-size`` and ``--cbow-mean``)."""
 

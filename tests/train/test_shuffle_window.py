@@ -1,0 +1,65 @@
+"""CBOW's shuffle window: batches are built one chunk at a time (the memory) but their target segments are
+shuffled over several chunks (the quality); a window is the same whichever chunk asks first (resume)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from embedkit.train.batches import BatchMaker
+from embedkit.train.config import CBOWConfig
+from embedkit.train.corpus import encode_corpus
+
+
+def _corpus():
+    rng = np.random.default_rng(4)
+    words = [f"w{i}" for i in range(60)]
+    sents = [list(rng.choice(words, rng.integers(3, 12))) for _ in range(900)]
+    return encode_corpus(sents, min_count=1)
+
+
+def _real_targets(batches):
+    span, window, tgt, neg, alpha = batches
+    return tgt.reshape(-1)[window.reshape(-1, window.shape[-1]).any(axis=1)]
+
+
+def test_chunks_of_a_window_share_its_shuffled_targets():
+    enc = _corpus()  # sentences of 3+ words: every real target has context, padding targets have none
+    cfg = CBOWConfig(chunk_tokens=500, shuffle_tokens=2000, batch_size=64, sample=0.0)
+    maker = BatchMaker(enc, cfg)
+    assert maker.shuffle_chunks == 4 and maker.n_chunks >= 8
+    total, moved = 0, 0
+    for first in range(0, maker.n_chunks, 4):
+        chunks = range(first, min(first + 4, maker.n_chunks))
+        lo, hi = maker.bounds[chunks[0]], maker.bounds[chunks[-1] + 1]
+        targets = []
+        for c in chunks:
+            batches, n_real = maker.make_chunk(0, c)
+            assert batches[2].shape[0] == batches[4].shape[0] >= 1  # whole batches, one learning rate each
+            real = _real_targets(batches)
+            assert real.size == n_real
+            own = np.sort(enc.ids[maker.bounds[c] : maker.bounds[c + 1]])
+            moved += int(real.size != own.size or not np.array_equal(np.sort(real), own))
+            targets.append(real)
+            total += n_real
+        # every word of the window is a target exactly once over its chunks (sample=0 keeps every word)
+        assert np.array_equal(np.sort(np.concatenate(targets)), np.sort(enc.ids[lo:hi]))
+    assert total == enc.n_tokens
+    assert moved  # chunks step targets from elsewhere in their window, not only their own tokens
+
+
+def test_a_window_is_the_same_whichever_chunk_asks_first():
+    enc = _corpus()
+    cfg = CBOWConfig(chunk_tokens=500, shuffle_tokens=2000, batch_size=64)
+    in_order = BatchMaker(enc, cfg)
+    seen = [in_order.make_chunk(1, c) for c in range(4)]
+    resumed = BatchMaker(enc, cfg)  # a resumed run starts inside the window
+    for c in (2, 3):
+        (a, na), (b, nb) = seen[c], resumed.make_chunk(1, c)
+        assert na == nb and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_one_chunk_windows_and_skip_gram_build_what_they_shuffle():
+    enc = _corpus()
+    assert BatchMaker(enc, CBOWConfig(chunk_tokens=500, shuffle_tokens=500)).shuffle_chunks == 1
+    sg = BatchMaker(enc, CBOWConfig(chunk_tokens=500, shuffle_tokens=2000, sg=True))
+    assert sg.shuffle_chunks == 1 and sg.n_chunks == BatchMaker(enc, CBOWConfig(chunk_tokens=2000)).n_chunks
