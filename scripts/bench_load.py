@@ -64,11 +64,13 @@ child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print("done", flush=True)
 sys.stdin.readline()
 vocab = sys.getsizeof(keys) + sum(sys.getsizeof(k) for k in keys) + sys.getsizeof(k2i)
+vocab_values = sum(sys.getsizeof(i) for i in k2i.values())  # the dict's int objects (getsizeof(dict) leaves them out)
 np.save(out + ".npy", np.asarray(vectors))
 with open(out + ".keys", "w", encoding="utf-8") as fh:
     fh.write("\n".join(keys))
 print(json.dumps({"seconds": dt, "cpu_seconds": cpu, "maxrss_self_kb": self_kb, "maxrss_child_kb": child_kb,
-                  "matrix_bytes": int(np.asarray(vectors).nbytes), "vocab_bytes": vocab}), flush=True)
+                  "matrix_bytes": int(np.asarray(vectors).nbytes), "vocab_bytes": vocab,
+                  "vocab_values_bytes": vocab_values}), flush=True)
 """
 
 
@@ -293,6 +295,7 @@ def main() -> None:
                 "embedkit_cpu_s": e["cpu_seconds"], "gensim_cpu_s": g["cpu_seconds"],
                 "max_abs_diff": diff, "same_keys": same_keys,
                 "matrix_mb": e["matrix_bytes"] / 2**20, "vocab_mb": e["vocab_bytes"] / 2**20,
+                "vocab_values_mb": e["vocab_values_bytes"] / 2**20,
                 "embedkit_pss_increase_mb": e_mem["pss_increase_mb"],
                 "embedkit_maxrss_bound_mb": e_mem["maxrss_bound_mb"],
                 "native_reopen_s": reopen, "native_reopen_cpu_s": reopen_cpu, "native_reopen_process_s": reopen_wall,
@@ -326,7 +329,9 @@ def main() -> None:
     print(f"  CPU seconds (children included): embedkit {med['embedkit_cpu_s']:.2f}, gensim {med['gensim_cpu_s']:.2f}")
     print(f"  peak memory increase (PSS, children included): {med['embedkit_pss_increase_mb']:.0f} MB vs "
           f"float32 matrix {med['matrix_mb']:.0f} MB + vocabulary {med['vocab_mb']:.0f} MB "
-          f"(1.5x budget {budget:.0f} MB; gensim +{gensim_pss:.0f} MB)")
+          f"(1.5x budget {budget:.0f} MB; gensim +{gensim_pss:.0f} MB); the dict's int values add "
+          f"{med['vocab_values_mb']:.0f} MB more (1.5x budget with them "
+          f"{1.5 * (med['matrix_mb'] + med['vocab_mb'] + med['vocab_values_mb']):.0f} MB)")
     print(f"  native re-open: {med['native_reopen_s']:.3f} s wall ({med['native_reopen_cpu_s']:.3f} s CPU) in a fresh "
           f"process after imports; {med['native_reopen_process_s']:.2f} s for the whole process")
     print(f"  `embedkit info` cold process: {med['info_cold_s']:.2f} s wall ({med['info_cold_cpu_s']:.2f} s CPU); "

@@ -57,7 +57,11 @@ class WordVectors:
         *,
         source: str | None = None,
     ) -> None:
-        keys = list(keys)
+        self._setup(list(keys), vectors, counts, source)
+
+    def _setup(self, keys: list[str], vectors: np.ndarray, counts: Sequence[int] | np.ndarray | None,
+               source: str | None) -> None:
+        """Check and store the parts (``keys`` is kept as given: the caller hands over a list it owns)."""
         if not isinstance(vectors, np.ndarray):
             vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2:
@@ -223,7 +227,10 @@ class WordVectors:
     @classmethod
     def from_table(cls, table: VectorTable) -> WordVectors:
         """The set a reader produced (no copy of the vectors)."""
-        wv = cls(table.keys, table.vectors, table.counts, source=table.source)
+        wv = cls.__new__(cls)
+        # The reader's word list is the table's own: taken as it is, not copied (400k words: 3 MB less at the peak).
+        wv._setup(table.keys if type(table.keys) is list else list(table.keys), table.vectors, table.counts,
+                  table.source)
         wv.meta = table.meta
         wv.subwords = table.subwords
         if table.key_index is not None and len(table.key_index) == len(wv.keys):

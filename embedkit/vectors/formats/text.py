@@ -91,16 +91,20 @@ class _Layout:
 
 @dataclass
 class _Parsed:
-    """One block as Arrow read it: words and float32 rows (``values`` None: read the block line by line)."""
+    """One block as Arrow read it: words and float32 rows (``values`` None: read ``block`` line by line)."""
 
     words: list[str]
     values: np.ndarray | None
     lines: int
+    block: bytes | bytearray = b""
 
 
-def _line_count(block: bytes) -> int:
-    """Lines in ``block`` (the last may lack its newline), counted without holding the GIL for long."""
-    n = int(np.count_nonzero(np.frombuffer(block, np.uint8) == 10))
+def _line_count(block: bytes | bytearray) -> int:
+    """Lines in ``block`` (the last may lack its newline), counted without holding the GIL for long
+    (in 256 KiB steps: a block-sized temporary would stay in the thread's malloc arena)."""
+    raw = np.frombuffer(block, np.uint8)
+    step = 1 << 18
+    n = sum(int(np.count_nonzero(raw[i : i + step] == 10)) for i in range(0, len(raw), step))
     return n + (0 if block.endswith(b"\n") else 1)
 
 
@@ -272,36 +276,46 @@ def _sniff(fh: IO[bytes], name: str, header: bool | None) -> _Layout:
 
 
 # -- the body: blocks of whole lines, parsed by Arrow in threads ----------------------------------------------
-def _blocks(first: bytes, fh: IO[bytes], name: str, offset: int) -> Iterator[bytes]:
+def _blocks(first: bytes, fh: IO[bytes], name: str, offset: int) -> Iterator[bytes | bytearray]:
     """Blocks of whole lines (each ends with a newline but maybe the last): ``first`` then the stream
-    (``offset``: where ``first`` starts in the stream, for the message about a line that never ends)."""
-    carry = first
+    (``offset``: where ``first`` starts in the stream, for the message about a line that never ends).
+
+    Each block is read into its own buffer behind the previous block's unfinished line and cut at its last
+    newline, so its bytes are copied once (by the read).
+    """
+    carry: bytes | bytearray = first
     while True:
-        chunk = fh.read(BLOCK)
-        if not chunk:
+        buf = bytearray(len(carry) + BLOCK)
+        view = memoryview(buf)
+        view[: len(carry)] = carry
+        got = fh.readinto(view[len(carry) :])  # type: ignore[attr-defined]
+        view.release()
+        if not got:
             if carry:
                 yield carry
             return
-        cut = chunk.rfind(b"\n")
+        end = len(carry) + got
+        cut = buf.rfind(b"\n", len(carry), end)
         if cut < 0:
-            carry += chunk
+            carry = bytes(buf[:end])
             if len(carry) > MAX_LINE:
                 raise FormatError(
                     f"Expected a word and at most {MAX_LINE >> 20} MiB of values per line in {name} "
                     f"(is it a vectors file?). Received: a longer line after byte {offset}"
                 )
             continue
-        block = carry + chunk[: cut + 1] if carry else (chunk if cut == len(chunk) - 1 else chunk[: cut + 1])
-        carry = chunk[cut + 1 :]
-        offset += len(block)
-        yield block
+        carry = bytes(buf[cut + 1 : end])
+        del buf[cut + 1 :]  # truncating a bytearray keeps its head in place
+        offset += len(buf)
+        yield buf
 
 
-def _parsed_blocks(blocks: Iterator[bytes], ctx: _Ctx, workers: int) -> Iterator[tuple[bytes, _Parsed]]:
-    """``(block, Arrow's parse or None)`` in file order; ``workers`` threads parse ahead."""
+def _parsed_blocks(blocks: Iterator[bytes | bytearray], ctx: _Ctx, workers: int) -> Iterator[_Parsed]:
+    """Arrow's parse of each block, in file order; ``workers`` threads parse ahead (a block's bytes stay with
+    its parse only where the line reader needs them)."""
     if workers == 1:
         for block in blocks:
-            yield block, _arrow_block(block, ctx)
+            yield _arrow_block(block, ctx)
         return
     from concurrent.futures import ThreadPoolExecutor
 
@@ -309,15 +323,14 @@ def _parsed_blocks(blocks: Iterator[bytes], ctx: _Ctx, workers: int) -> Iterator
     pending: deque = deque()
     try:
         for block in blocks:
-            pending.append((block, pool.submit(_arrow_block, block, ctx)))
+            pending.append(pool.submit(_arrow_block, block, ctx))
+            del block
             if len(pending) > workers:
-                b, fut = pending.popleft()
-                yield b, fut.result()
+                yield pending.popleft().result()
         while pending:
-            b, fut = pending.popleft()
-            yield b, fut.result()
+            yield pending.popleft().result()
     finally:
-        for _, fut in pending:
+        for fut in pending:
             fut.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -331,12 +344,12 @@ def _read_body(
     skipped = 0
     lineno = layout.lines_before + 1  # global number of the next line
     try:
-        for block, parsed in _parsed_blocks(_blocks(layout.body, fh, ctx.name, layout.body_offset), ctx, workers):
+        for parsed in _parsed_blocks(_blocks(layout.body, fh, ctx.name, layout.body_offset), ctx, workers):
             first = lineno
             lineno += parsed.lines
             if parsed.values is None:
                 room = None if limit is None else limit - len(vocab.words)
-                words, values, sk, used = _parse_block(block, first, ctx, vocab, room)
+                words, values, sk, used = _parse_block(bytes(parsed.block), first, ctx, vocab, room)
                 skipped += sk
                 if used is not None:
                     lineno = first + used
@@ -382,17 +395,17 @@ def _arrow_options(ctx: _Ctx, size: int, handler: Any = None) -> dict[str, Any]:
     }
 
 
-def _arrow_block(block: bytes, ctx: _Ctx) -> _Parsed:
+def _arrow_block(block: bytes | bytearray, ctx: _Ctx) -> _Parsed:
     """Arrow's parse of ``block`` (``values`` None where the line reader must decide: see the module docstring)."""
     lines = _line_count(block)
     parsed = _arrow_parse(block, ctx)
     if parsed is None:
-        return _Parsed([], None, lines)
+        return _Parsed([], None, lines, block)
     words, values = parsed
     return _Parsed(words, values, lines)
 
 
-def _arrow_parse(block: bytes, ctx: _Ctx) -> tuple[list[str], np.ndarray] | None:
+def _arrow_parse(block: bytes | bytearray, ctx: _Ctx) -> tuple[list[str], np.ndarray] | None:
     if not ctx.ascii_compatible:
         return None
     if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
