@@ -26,6 +26,11 @@ from embedkit.train.corpus import EncodedCorpus
 from embedkit.train.update import window_offsets
 
 
+BATCHING = 2
+"""Version of how chunks and batches are made (checked on resume: a checkpoint continues only the same batches).
+2: skip-gram builds one chunk at a time and shuffles its pairs over a window, as CBOW does."""
+
+
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     """word2vec / gensim subsampling: P(keep w) = (sqrt(f/(s·T)) + 1)·(s·T)/f, capped at 1.
 
@@ -59,6 +64,20 @@ class _Window:
     m: int  # real targets
 
 
+@dataclass
+class _PairWindow:
+    """A shuffle window's skip-gram pairs (see :meth:`BatchMaker._pair_window`)."""
+
+    key: tuple[int, int]  # (epoch, first chunk)
+    chunks: tuple[int, int]  # (first chunk, number of chunks)
+    rngs: list[np.random.Generator]  # each chunk's stream, drawn on by its negatives
+    context: np.ndarray  # context id of each pair, in gensim's order (target by target, left to right)
+    target: np.ndarray  # target id of each pair
+    order: np.ndarray  # the shuffled segments of consecutive pairs
+    n_batches: int
+    kept: list[int]  # kept words of each chunk
+
+
 class BatchMaker:
     """The training batches of each chunk of ``corpus`` under ``config``.
 
@@ -80,8 +99,9 @@ class BatchMaker:
         self.bounds = bounds if bounds is not None else chunk_bounds(corpus.sentence_ends, config.built_tokens)
         self.total_work = float(corpus.n_tokens) * config.epochs  # lr decays over kept words of all epochs
         self.noise = noise_distribution(corpus.vocab.counts, config.ns_exponent)
-        self.shuffle_chunks = 1 if config.sg else max(1, config.shuffle_tokens // config.chunk_tokens)
+        self.shuffle_chunks = max(1, config.shuffle_tokens // config.chunk_tokens)
         self._window: _Window | None = None
+        self._pairs: _PairWindow | None = None
 
     @property
     def n_chunks(self) -> int:
@@ -186,40 +206,66 @@ class BatchMaker:
         As gensim's ``train_batch_sg``: each kept word (the target) with an effective window ``b`` drawn in
         1..window pairs with every word within ``b`` of it in its sentence (the context); the context word's input
         vector predicts the target against ``negative`` noise words drawn per pair. Pairs are listed target by
-        target, cut into segments of :func:`segment_length` pairs that are shuffled within the chunk (as CBOW's
-        segments), and cut into batches of ``batch_size`` pairs (the last one padded).
+        target, cut into segments of :func:`segment_length` pairs that are shuffled across the chunk's shuffle
+        window (as CBOW's segments, :meth:`_pair_window`), of which this chunk steps its share, in batches of
+        ``batch_size`` pairs (the last one padded).
 
         Returns ``((context, target, negatives, live, alpha), n_targets)``: ``context``, ``target`` and ``live``
         (whether the slot is a real pair) are ``(n_batches, P)``, ``negatives`` ``(n_batches, P, negative)``,
-        ``alpha`` ``(n_batches,)``.
+        ``alpha`` ``(n_batches,)``; ``n_targets`` is the number of the chunk's words that subsampling kept.
         """
         cfg = self.cfg
         lo, hi = self.bounds[chunk], self.bounds[chunk + 1]
-        rng, kid, ks = self._kept(epoch, chunk)
-        m = kid.size
-        w, bsz = cfg.window, cfg.batch_size
-        b = rng.integers(1, w + 1, size=m, dtype=np.int32)  # dynamic window, uniform in 1..window
-        pos = np.arange(m, dtype=np.int64)
-        reach_left, reach_right = _sentence_reach(ks) if m else (pos, pos)
-        left, right = np.minimum(b, reach_left), np.minimum(b, reach_right)
-        offsets = np.array(sorted(window_offsets(w)), dtype=np.int64)  # gensim's order: left to right
-        ok = np.where(offsets[None, :] < 0, -offsets[None, :] <= left[:, None], offsets[None, :] <= right[:, None])
-        ctx = (pos[:, None] + offsets[None, :])[ok]
-        tgt_pos = np.broadcast_to(pos[:, None], ok.shape)[ok]
-        n_pairs = int(ctx.size)
+        bsz = cfg.batch_size
         seg = segment_length(bsz)
-        n_batches = max(1, -(-n_pairs // bsz))
-        M = n_batches * bsz
-        order = rng.permutation(M // seg)  # shuffled segments of consecutive pairs
-        slots = (order[:, None] * seg + np.arange(seg)[None, :]).reshape(-1)
+        win = self._pair_window(epoch, chunk)
+        first, count = win.chunks
+        j = chunk - first
+        a, b = win.n_batches * j // count, win.n_batches * (j + 1) // count  # this chunk's share of the batches
+        per = bsz // seg
+        n_batches = b - a
+        n_pairs = win.context.size
+        slots = (win.order[a * per : b * per, None] * seg + np.arange(seg)[None, :]).reshape(-1)
         live = slots < n_pairs
         src = np.where(live, slots, 0)
-        context = np.where(live, kid[ctx[src]] if n_pairs else 0, self.V).astype(np.int32)
-        target = np.where(live, kid[tgt_pos[src]] if n_pairs else 0, 0).astype(np.int32)
-        neg = draw_negatives(rng, self.noise, target, cfg.negative)
+        context = np.where(live, win.context[src] if n_pairs else 0, self.V).astype(np.int32)
+        target = np.where(live, win.target[src] if n_pairs else 0, 0).astype(np.int32)
+        neg = draw_negatives(win.rngs[j], self.noise, target, cfg.negative)
         alpha = self._alphas(epoch, lo, hi, n_batches)
         return (context.reshape(n_batches, bsz), target.reshape(n_batches, bsz),
-                neg.reshape(n_batches, bsz, cfg.negative), live.reshape(n_batches, bsz), alpha), m
+                neg.reshape(n_batches, bsz, cfg.negative), live.reshape(n_batches, bsz), alpha), win.kept[j]
+
+    def _pair_window(self, epoch: int, chunk: int) -> _PairWindow:
+        """The skip-gram pairs of the shuffle window holding ``chunk``, their segments permuted.
+
+        As :meth:`_shuffle_window` for CBOW: every chunk of the window draws its subsampling and dynamic windows from
+        its own stream, the permutation comes from the first chunk's stream, and the window is kept for its next
+        chunk (only the pairs' two ids are kept, 8 bytes a pair; each chunk draws the negatives of its share).
+        A window of one chunk gives the batches of a chunk shuffled on its own.
+        """
+        cached = self._pairs
+        first = chunk - chunk % self.shuffle_chunks
+        if cached is not None and cached.key == (epoch, first):
+            return cached
+        self._pairs = None
+        count = min(self.shuffle_chunks, self.n_chunks - first)
+        w, bsz = self.cfg.window, self.cfg.batch_size
+        rngs, contexts, targets, kept = [], [], [], []
+        for c in range(first, first + count):
+            rng, kid, ks = self._kept(epoch, c)
+            b = rng.integers(1, w + 1, size=kid.size, dtype=np.int32)  # dynamic window, uniform in 1..window
+            ctx, tgt = _sg_pairs(kid, ks, b, w)
+            rngs.append(rng)
+            contexts.append(ctx)
+            targets.append(tgt)
+            kept.append(int(kid.size))
+        context = np.concatenate(contexts) if count > 1 else contexts[0]
+        target = np.concatenate(targets) if count > 1 else targets[0]
+        n_batches = max(count, -(-context.size // bsz))  # at least one batch per chunk (padding only, if need be)
+        order = rngs[0].permutation(n_batches * bsz // segment_length(bsz))  # shuffled segments of pairs
+        win = _PairWindow((epoch, first), (first, count), rngs, context, target, order, n_batches, kept)
+        self._pairs = win
+        return win
 
     def _kept(self, epoch: int, chunk: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
         """The chunk's random stream and the ids and sentence numbers of its words that subsampling keeps."""
@@ -246,6 +292,24 @@ class BatchMaker:
         kept = float(np.dot(self.keep_p, counts)) / max(float(counts.sum()), 1.0)
         per_word = (self.cfg.window + 1) if self.cfg.sg else 1
         return int(self.corpus.n_tokens * kept * per_word * self.cfg.epochs / self.cfg.batch_size)
+
+
+def _sg_pairs(kid: np.ndarray, sentence: np.ndarray, b: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Skip-gram's ``(context ids, target ids)`` of kept words ``kid`` (sentence numbers ``sentence``, effective
+    windows ``b``): target by target, its context words left to right, as gensim.
+
+    >>> [x.tolist() for x in _sg_pairs(np.array([7, 8, 9]), np.array([0, 0, 0]), np.array([1, 1, 1]), 1)]
+    [[8, 7, 9, 8], [7, 8, 8, 9]]
+    """
+    m = kid.size
+    pos = np.arange(m, dtype=np.int64)
+    reach_left, reach_right = _sentence_reach(sentence) if m else (pos, pos)
+    left, right = np.minimum(b, reach_left), np.minimum(b, reach_right)
+    offsets = np.array(sorted(window_offsets(window)), dtype=np.int64)  # gensim's order: left to right
+    ok = np.where(offsets[None, :] < 0, -offsets[None, :] <= left[:, None], offsets[None, :] <= right[:, None])
+    ctx = (pos[:, None] + offsets[None, :])[ok]
+    tgt_pos = np.broadcast_to(pos[:, None], ok.shape)[ok]
+    return kid[ctx].astype(np.int32), kid[tgt_pos].astype(np.int32)
 
 
 def _sentence_reach(sentence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -61,7 +61,8 @@ class Checkpoint:
 
     Args:
         directory: where the ``checkpoint-<serial>`` directories live (created on the first save).
-        identity: ``{"config": ..., "corpus_sha256": ..., "vocab_size": ...}``, saved in the state and checked
+        identity: ``{"config": ..., "corpus_sha256": ..., "vocab_size": ...}`` (and the trainer's ``batching``
+            version), saved in the state and checked
             on load.
     """
 
@@ -147,6 +148,12 @@ class Checkpoint:
                     f"The checkpoint was made with a different {key.replace('_', ' ')}: resume needs the same corpus "
                     f"and settings. Received: checkpoint_dir={where!r}"
                 )
+        if state.get("batching") != self.identity.get("batching"):  # a run's chunks and batches must be the same
+            raise EmbedkitError(
+                f"The checkpoint was made with another batch layout (batching {state.get('batching')!r}; this version "
+                f"makes {self.identity.get('batching')!r}): resume needs the same batches. Received: "
+                f"checkpoint_dir={where!r}"
+            )
         w_in, w_out = arrays["w_in"], arrays["w_out"]
         want_in = tables.get_tables().input.shape
         if w_in.shape != want_in or w_out.shape != (want_in[0] - 1, want_in[1]):

@@ -56,7 +56,7 @@ class CBOWConfig:
     seed: int = 1
     batch_size: int = 1024
     chunk_tokens: int = 1 << 17  # tokens whose batches are built at a time: the memory
-    shuffle_tokens: int = 1 << 20  # CBOW: tokens whose target segments are shuffled into batches together
+    shuffle_tokens: int = 1 << 20  # tokens whose target (skip-gram: pair) segments are shuffled into batches together
     threads: int | None = None
     sg: bool = False
 
@@ -90,13 +90,13 @@ class CBOWConfig:
 
     @property
     def built_tokens(self) -> int:
-        """Tokens whose batches are built at once: ``chunk_tokens`` for CBOW; skip-gram shuffles its pairs within
-        what it builds, so it builds a whole ``shuffle_tokens`` window.
+        """Tokens whose batches are built at once: ``chunk_tokens`` (CBOW and skip-gram alike; both shuffle over a
+        window of ``shuffle_tokens``).
 
         >>> CBOWConfig().built_tokens, CBOWConfig(sg=True).built_tokens
-        (131072, 1048576)
+        (131072, 131072)
         """
-        return max(self.shuffle_tokens, self.chunk_tokens) if self.sg else self.chunk_tokens
+        return self.chunk_tokens
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict (saved in ``training.json`` and in checkpoints)."""

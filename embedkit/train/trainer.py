@@ -45,7 +45,7 @@ from embedkit.errors import EmbedkitError
 from embedkit.files.atomic import atomic_write_text
 from embedkit.progress import ProgressArg
 from embedkit.text.tokenizer import Tokenizer
-from embedkit.train.batches import BatchMaker, chunk_bounds
+from embedkit.train.batches import BATCHING, BatchMaker, chunk_bounds
 from embedkit.train.checkpoints import Checkpoint
 from embedkit.train.config import CBOWConfig
 from embedkit.train.corpus import EncodedCorpus, check_training_tokenizer, encode_corpus
@@ -269,7 +269,8 @@ class _Run:
         if strategy is not None:  # every worker must run the same number of chunks
             bounds = strategy.align_bounds(bounds, enc.sentence_ends)
         self.batches = BatchMaker(enc, config, bounds=bounds, worker=strategy.worker_index if strategy else 0)
-        identity = {"config": config.to_dict(), "corpus_sha256": enc.digest, "vocab_size": self.V}
+        identity = {"config": config.to_dict(), "corpus_sha256": enc.digest, "vocab_size": self.V,
+                    "batching": BATCHING}
         if start is not None:
             identity["init"] = start.source
         self.checkpoint = None if checkpoint_dir is None else Checkpoint(checkpoint_dir, identity)

@@ -180,3 +180,15 @@ def test_cli_resume_from_a_damaged_checkpoint_is_one_line(tmp_path):
     assert r.exit_code == 1
     errors = [line for line in r.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "must hold a JSON object" in errors[0] and "Traceback" not in r.output
+
+
+def test_a_checkpoint_of_another_batch_layout_is_refused(tmp_path):
+    """A checkpoint written before skip-gram's batches changed (no ``batching`` version, or another one) would
+    resume with other chunks: refused with one line."""
+    Checkpoint(tmp_path, IDENTITY).save(Arrays(3), {"epoch": 0, "next_chunk": 1, "losses": {}}, serial=1)
+    with pytest.raises(EmbedkitError, match="another batch layout") as err:
+        Checkpoint(tmp_path, IDENTITY | {"batching": 2}).load(Arrays())
+    assert "\n" not in str(err.value) and "Received:" in str(err.value)
+    Checkpoint(tmp_path, IDENTITY | {"batching": 2}).save(Arrays(4), {"epoch": 0, "next_chunk": 2, "losses": {}},
+                                                          serial=2)
+    assert Checkpoint(tmp_path, IDENTITY | {"batching": 2}).load(Arrays())["next_chunk"] == 2

@@ -58,8 +58,55 @@ def test_a_window_is_the_same_whichever_chunk_asks_first():
         assert na == nb and all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
-def test_one_chunk_windows_and_skip_gram_build_what_they_shuffle():
+def test_one_chunk_windows_build_what_they_shuffle():
     enc = _corpus()
     assert BatchMaker(enc, CBOWConfig(chunk_tokens=500, shuffle_tokens=500)).shuffle_chunks == 1
     sg = BatchMaker(enc, CBOWConfig(chunk_tokens=500, shuffle_tokens=2000, sg=True))
-    assert sg.shuffle_chunks == 1 and sg.n_chunks == BatchMaker(enc, CBOWConfig(chunk_tokens=2000)).n_chunks
+    assert sg.shuffle_chunks == 4 and sg.n_chunks == BatchMaker(enc, CBOWConfig(chunk_tokens=500)).n_chunks
+
+
+def test_skip_gram_chunks_share_their_windows_pairs():
+    """Skip-gram builds one chunk at a time too: the window's pairs are shuffled together and each chunk steps its
+    share, so over a window's chunks every pair of the window is stepped exactly once."""
+    from collections import Counter
+
+    enc = _corpus()
+    cfg = CBOWConfig(chunk_tokens=500, shuffle_tokens=2000, batch_size=64, sample=0.0, sg=True)
+    maker = BatchMaker(enc, cfg)
+    assert maker.shuffle_chunks == 4 and maker.n_chunks >= 8
+    moved = 0
+    for first in range(0, maker.n_chunks, 4):
+        chunks = range(first, min(first + 4, maker.n_chunks))
+        stepped: Counter = Counter()
+        shares: list = []
+        kept = 0
+        for c in chunks:
+            (context, target, _, live, alpha), n = maker.make_chunk(0, c)
+            assert context.shape[0] == alpha.shape[0] >= 1
+            mine = Counter(zip(context[live].tolist(), target[live].tolist()))
+            stepped.update(mine)
+            shares.append((mine, int(live.sum())))
+            kept += n
+        win = maker._pair_window(0, first)
+        pairs = list(zip(win.context.tolist(), win.target.tolist()))
+        start = 0
+        for mine, k in shares:  # unshuffled, a chunk would step the next k pairs of the window's list
+            moved += int(mine != Counter(pairs[start : start + k]))
+            start += k
+        assert stepped == Counter(zip(win.context.tolist(), win.target.tolist()))
+        lo, hi = maker.bounds[chunks[0]], maker.bounds[chunks[-1] + 1]
+        assert kept == hi - lo  # sample=0 keeps every word
+        assert set(win.target.tolist()) <= set(enc.ids[lo:hi].tolist())
+    assert moved  # a chunk steps pairs from all over its window, not a run of the window's list
+
+
+def test_skip_gram_window_is_the_same_whichever_chunk_asks_first():
+    enc = _corpus()
+    cfg = CBOWConfig(chunk_tokens=500, shuffle_tokens=2000, batch_size=64, sg=True)
+    in_order = BatchMaker(enc, cfg)
+    seen = [in_order.make_chunk(1, c) for c in range(4)]
+    resumed = BatchMaker(enc, cfg)
+    for c in (3, 1):
+        (a, na), (b, nb) = seen[c], resumed.make_chunk(1, c)
+        assert na == nb and all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert sum(int(b[0][3].sum()) for b in seen) == in_order._pair_window(1, 0).context.size  # each pair once
