@@ -91,7 +91,7 @@ class ThreadedStepper:
     compute the update in XLA from those rows (no variable inside, so the threads never wait for each other here),
     and add the deltas in a short XLA call on both tables. A step may read rows that another thread is about to
     change (Hogwild, as gensim's worker threads): runs are not bit-reproducible; use one thread for that. The ids
-    a batch reads are computed on the host and every batch is its own tensor, so a step is four graph ops.
+    a batch reads are computed on the host, and a group's batches come as one tensor per array, sliced in the graph.
     """
 
     def __init__(self, model: Any, threads: int, group: int, pad_id: int) -> None:
@@ -101,10 +101,13 @@ class ThreadedStepper:
         apply = tf.function(model.apply_deltas, jit_compile=True)
 
         def run_group(data: Any) -> Any:
+            out_ids, arrays, alphas = data  # the group's tensors, leading axis: its batches (sliced in the graph)
             total, weight = tf.constant(0.0), tf.constant(0.0)
-            for in_ids, out_ids, batch, alpha in data:
-                up = math(tin.sparse_read(in_ids), tout.sparse_read(out_ids), batch, alpha)
-                apply(in_ids, up["in_delta"], out_ids, up["out_delta"])
+            for i in range(group):
+                batch = tuple(a[i] for a in arrays)
+                in_ids = batch[0]
+                up = math(tin.sparse_read(in_ids), tout.sparse_read(out_ids[i]), batch, alphas[i])
+                apply(in_ids, up["in_delta"], out_ids[i], up["out_delta"])
                 total += up["loss_sum"]
                 weight += up["weight"]
             return total, weight
@@ -120,9 +123,9 @@ class ThreadedStepper:
         else:  # (span, window, target, neg)
             out_ids = np.concatenate([arrays[2][..., None], arrays[3]], axis=-1)
         out_ids = out_ids.reshape(out_ids.shape[:2] + (-1,))
-        const = tf.constant
-        return [tuple((const(arrays[0][j, i]), const(out_ids[j, i]), tuple(const(a[j, i]) for a in arrays),
-                       const(alpha[j, i])) for i in range(self.group)) for j in range(alpha.shape[0])]
+        const = tf.constant  # one tensor per array and group (a tensor per batch cost 7 host calls a batch)
+        return [(const(out_ids[j]), tuple(const(a[j]) for a in arrays), const(alpha[j]))
+                for j in range(alpha.shape[0])]
 
     def run(self, epoch: int, chunk: int, prepared: Any, n_real: int, monitor: TrainingMonitor) -> None:
         monitor.begin_chunk(epoch, chunk, len(prepared))

@@ -216,6 +216,26 @@ def test_grouped_calls_train_what_single_steps_train(monkeypatch):
     np.testing.assert_allclose(fast.stats.loss_per_epoch, plain.stats.loss_per_epoch, rtol=1e-5)
 
 
+def test_the_threaded_stepper_on_one_thread_steps_as_the_grouped_one(monkeypatch):
+    """The Hogwild stepper's group tensors, sliced in the graph, are the same batches: on one thread (no
+    interleaving) it trains the same vectors and losses as the serial stepper, including a padded last group."""
+    import embedkit.train.steppers as steppers_mod
+
+    rng = np.random.default_rng(3)
+    sents = [[f"t{k}_{w}" for w in rng.integers(0, 30, size=12)] for k in rng.integers(0, 4, size=500)]
+    cfg = CBOWConfig(vector_size=16, min_count=1, epochs=2, chunk_tokens=2500, seed=5, threads=1, batch_size=64)
+    enc = encode_corpus(sents, min_count=1)
+    plain = train_cbow(enc, cfg)
+    assert plain.stats.stepper == "GroupedStepper"
+    monkeypatch.setattr(steppers_mod, "choose_stepper",
+                        lambda model, strategy, estimated, pad_id, threads=1: steppers_mod.ThreadedStepper(
+                            model, 1, 3, pad_id))
+    threaded = train_cbow(enc, cfg)
+    assert threaded.stats.stepper == "ThreadedStepper"
+    np.testing.assert_allclose(threaded.wv.vectors, plain.wv.vectors, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(threaded.stats.loss_per_epoch, plain.stats.loss_per_epoch, rtol=1e-5)
+
+
 def test_two_threads_train_as_well_as_one():
     """The Hogwild stepper (two threads on the same tables) learns the same structure as one thread."""
     from embedkit.corpora.synthetic import SyntheticCorpus
