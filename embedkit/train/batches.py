@@ -23,12 +23,12 @@ import numpy as np
 
 from embedkit.train.config import CBOWConfig
 from embedkit.train.corpus import EncodedCorpus
-from embedkit.train.update import window_offsets
 
 
 BATCHING = 2
 """Version of how chunks and batches are made (checked on resume: a checkpoint continues only the same batches).
-2: skip-gram builds one chunk at a time and shuffles its pairs over a window, as CBOW does."""
+2: skip-gram builds chunks of ``chunk_tokens / (window + 1)`` tokens and shuffles their pairs over a window, as
+CBOW does."""
 
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
@@ -66,16 +66,26 @@ class _Window:
 
 @dataclass
 class _PairWindow:
-    """A shuffle window's skip-gram pairs (see :meth:`BatchMaker._pair_window`)."""
+    """A shuffle window's skip-gram pairs (see :meth:`BatchMaker._pair_window`), kept as its words, not its pairs:
+    pair ``k`` is the ``k - cum[t]``-th context word of target ``t`` (``cum[t] <= k < cum[t + 1]``)."""
 
     key: tuple[int, int]  # (epoch, first chunk)
     chunks: tuple[int, int]  # (first chunk, number of chunks)
     rngs: list[np.random.Generator]  # each chunk's stream, drawn on by its negatives
-    context: np.ndarray  # context id of each pair, in gensim's order (target by target, left to right)
-    target: np.ndarray  # target id of each pair
+    kid: np.ndarray  # kept ids of the window's chunks, in corpus order
+    left: np.ndarray  # context words of each target before it (its effective window, cut at the sentence start)
+    cum: np.ndarray  # pairs before each target (m + 1 entries; cum[m] = the window's pairs)
     order: np.ndarray  # the shuffled segments of consecutive pairs
     n_batches: int
     kept: list[int]  # kept words of each chunk
+
+    def pairs(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(context ids, target ids)`` of pairs ``k`` (each in ``0 .. cum[m]``)."""
+        t = np.searchsorted(self.cum, k, side="right") - 1
+        r = k - self.cum[t]
+        left = self.left[t]
+        offset = np.where(r < left, r - left, r - left + 1)  # gensim's order: -left .. -1, then 1 .. right
+        return self.kid[t + offset], self.kid[t]
 
 
 class BatchMaker:
@@ -99,7 +109,7 @@ class BatchMaker:
         self.bounds = bounds if bounds is not None else chunk_bounds(corpus.sentence_ends, config.built_tokens)
         self.total_work = float(corpus.n_tokens) * config.epochs  # lr decays over kept words of all epochs
         self.noise = noise_distribution(corpus.vocab.counts, config.ns_exponent)
-        self.shuffle_chunks = max(1, config.shuffle_tokens // config.chunk_tokens)
+        self.shuffle_chunks = max(1, config.shuffle_tokens // config.built_tokens)
         self._window: _Window | None = None
         self._pairs: _PairWindow | None = None
 
@@ -224,12 +234,16 @@ class BatchMaker:
         a, b = win.n_batches * j // count, win.n_batches * (j + 1) // count  # this chunk's share of the batches
         per = bsz // seg
         n_batches = b - a
-        n_pairs = win.context.size
+        n_pairs = int(win.cum[-1])
         slots = (win.order[a * per : b * per, None] * seg + np.arange(seg)[None, :]).reshape(-1)
         live = slots < n_pairs
-        src = np.where(live, slots, 0)
-        context = np.where(live, win.context[src] if n_pairs else 0, self.V).astype(np.int32)
-        target = np.where(live, win.target[src] if n_pairs else 0, 0).astype(np.int32)
+        if n_pairs:
+            ctx, tgt = win.pairs(np.where(live, slots, 0))
+            context = np.where(live, ctx, self.V).astype(np.int32)
+            target = np.where(live, tgt, 0).astype(np.int32)
+        else:
+            context = np.full(slots.size, self.V, dtype=np.int32)
+            target = np.zeros(slots.size, dtype=np.int32)
         neg = draw_negatives(win.rngs[j], self.noise, target, cfg.negative)
         alpha = self._alphas(epoch, lo, hi, n_batches)
         return (context.reshape(n_batches, bsz), target.reshape(n_batches, bsz),
@@ -240,7 +254,8 @@ class BatchMaker:
 
         As :meth:`_shuffle_window` for CBOW: every chunk of the window draws its subsampling and dynamic windows from
         its own stream, the permutation comes from the first chunk's stream, and the window is kept for its next
-        chunk (only the pairs' two ids are kept, 8 bytes a pair; each chunk draws the negatives of its share).
+        chunk (as its kept words, their reach and a running pair count: 14 bytes a word, where the pairs' two ids
+        would be 8 bytes a pair; each chunk draws the negatives of its share).
         A window of one chunk gives the batches of a chunk shuffled on its own.
         """
         cached = self._pairs
@@ -250,20 +265,24 @@ class BatchMaker:
         self._pairs = None
         count = min(self.shuffle_chunks, self.n_chunks - first)
         w, bsz = self.cfg.window, self.cfg.batch_size
-        rngs, contexts, targets, kept = [], [], [], []
+        rngs, kids, lefts, rights, kept = [], [], [], [], []
         for c in range(first, first + count):
             rng, kid, ks = self._kept(epoch, c)
             b = rng.integers(1, w + 1, size=kid.size, dtype=np.int32)  # dynamic window, uniform in 1..window
-            ctx, tgt = _sg_pairs(kid, ks, b, w)
+            reach_left, reach_right = _sentence_reach(ks)
             rngs.append(rng)
-            contexts.append(ctx)
-            targets.append(tgt)
+            kids.append(kid)
+            lefts.append(np.minimum(b, reach_left).astype(np.int8))
+            rights.append(np.minimum(b, reach_right).astype(np.int8))
             kept.append(int(kid.size))
-        context = np.concatenate(contexts) if count > 1 else contexts[0]
-        target = np.concatenate(targets) if count > 1 else targets[0]
-        n_batches = max(count, -(-context.size // bsz))  # at least one batch per chunk (padding only, if need be)
+        kid = np.concatenate(kids) if count > 1 else kids[0]
+        left = np.concatenate(lefts) if count > 1 else lefts[0]
+        right = np.concatenate(rights) if count > 1 else rights[0]
+        cum = np.zeros(kid.size + 1, dtype=np.int64)
+        np.cumsum(left.astype(np.int64) + right, out=cum[1:])
+        n_batches = max(count, -(-int(cum[-1]) // bsz))  # at least one batch per chunk (padding only, if need be)
         order = rngs[0].permutation(n_batches * bsz // segment_length(bsz))  # shuffled segments of pairs
-        win = _PairWindow((epoch, first), (first, count), rngs, context, target, order, n_batches, kept)
+        win = _PairWindow((epoch, first), (first, count), rngs, kid, left, cum, order, n_batches, kept)
         self._pairs = win
         return win
 
@@ -292,24 +311,6 @@ class BatchMaker:
         kept = float(np.dot(self.keep_p, counts)) / max(float(counts.sum()), 1.0)
         per_word = (self.cfg.window + 1) if self.cfg.sg else 1
         return int(self.corpus.n_tokens * kept * per_word * self.cfg.epochs / self.cfg.batch_size)
-
-
-def _sg_pairs(kid: np.ndarray, sentence: np.ndarray, b: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Skip-gram's ``(context ids, target ids)`` of kept words ``kid`` (sentence numbers ``sentence``, effective
-    windows ``b``): target by target, its context words left to right, as gensim.
-
-    >>> [x.tolist() for x in _sg_pairs(np.array([7, 8, 9]), np.array([0, 0, 0]), np.array([1, 1, 1]), 1)]
-    [[8, 7, 9, 8], [7, 8, 8, 9]]
-    """
-    m = kid.size
-    pos = np.arange(m, dtype=np.int64)
-    reach_left, reach_right = _sentence_reach(sentence) if m else (pos, pos)
-    left, right = np.minimum(b, reach_left), np.minimum(b, reach_right)
-    offsets = np.array(sorted(window_offsets(window)), dtype=np.int64)  # gensim's order: left to right
-    ok = np.where(offsets[None, :] < 0, -offsets[None, :] <= left[:, None], offsets[None, :] <= right[:, None])
-    ctx = (pos[:, None] + offsets[None, :])[ok]
-    tgt_pos = np.broadcast_to(pos[:, None], ok.shape)[ok]
-    return kid[ctx].astype(np.int32), kid[tgt_pos].astype(np.int32)
 
 
 def _sentence_reach(sentence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -90,13 +90,14 @@ class CBOWConfig:
 
     @property
     def built_tokens(self) -> int:
-        """Tokens whose batches are built at once: ``chunk_tokens`` (CBOW and skip-gram alike; both shuffle over a
-        window of ``shuffle_tokens``).
+        """Tokens whose batches are built at once (the memory): ``chunk_tokens`` for CBOW; skip-gram makes about
+        ``window + 1`` pairs per kept word, so it builds ``chunk_tokens / (window + 1)`` tokens at a time (about as
+        many batches as a CBOW chunk). Both shuffle over a window of ``shuffle_tokens``.
 
         >>> CBOWConfig().built_tokens, CBOWConfig(sg=True).built_tokens
-        (131072, 131072)
+        (131072, 21845)
         """
-        return self.chunk_tokens
+        return max(self.chunk_tokens // (self.window + 1), 1) if self.sg else self.chunk_tokens
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict (saved in ``training.json`` and in checkpoints)."""

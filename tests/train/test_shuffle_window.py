@@ -61,8 +61,29 @@ def test_a_window_is_the_same_whichever_chunk_asks_first():
 def test_one_chunk_windows_build_what_they_shuffle():
     enc = _corpus()
     assert BatchMaker(enc, CBOWConfig(chunk_tokens=500, shuffle_tokens=500)).shuffle_chunks == 1
-    sg = BatchMaker(enc, CBOWConfig(chunk_tokens=500, shuffle_tokens=2000, sg=True))
+    sg = BatchMaker(enc, CBOWConfig(chunk_tokens=3000, shuffle_tokens=2000, sg=True))
+    # skip-gram builds chunk_tokens / (window + 1) tokens at a time
     assert sg.shuffle_chunks == 4 and sg.n_chunks == BatchMaker(enc, CBOWConfig(chunk_tokens=500)).n_chunks
+
+
+def _window_pairs(win):
+    """The window's pairs, enumerated plainly: each target's context words left to right (gensim's order)."""
+    out = []
+    for t in range(win.kid.size):
+        n = int(win.cum[t + 1] - win.cum[t])
+        left = int(win.left[t])
+        for o in list(range(-left, 0)) + list(range(1, n - left + 1)):
+            out.append((int(win.kid[t + o]), int(win.kid[t])))
+    return out
+
+
+def test_a_windows_pairs_are_its_targets_context_words():
+    enc = _corpus()
+    maker = BatchMaker(enc, CBOWConfig(chunk_tokens=3000, shuffle_tokens=2000, batch_size=64, sg=True))
+    win = maker._pair_window(0, 0)
+    want = _window_pairs(win)
+    ctx, tgt = win.pairs(np.arange(int(win.cum[-1])))
+    assert list(zip(ctx.tolist(), tgt.tolist())) == want and len(want) > 1000
 
 
 def test_skip_gram_chunks_share_their_windows_pairs():
@@ -71,7 +92,7 @@ def test_skip_gram_chunks_share_their_windows_pairs():
     from collections import Counter
 
     enc = _corpus()
-    cfg = CBOWConfig(chunk_tokens=500, shuffle_tokens=2000, batch_size=64, sample=0.0, sg=True)
+    cfg = CBOWConfig(chunk_tokens=3000, shuffle_tokens=2000, batch_size=64, sample=0.0, sg=True)
     maker = BatchMaker(enc, cfg)
     assert maker.shuffle_chunks == 4 and maker.n_chunks >= 8
     moved = 0
@@ -88,25 +109,25 @@ def test_skip_gram_chunks_share_their_windows_pairs():
             shares.append((mine, int(live.sum())))
             kept += n
         win = maker._pair_window(0, first)
-        pairs = list(zip(win.context.tolist(), win.target.tolist()))
+        pairs = _window_pairs(win)
         start = 0
         for mine, k in shares:  # unshuffled, a chunk would step the next k pairs of the window's list
             moved += int(mine != Counter(pairs[start : start + k]))
             start += k
-        assert stepped == Counter(zip(win.context.tolist(), win.target.tolist()))
+        assert stepped == Counter(pairs)
         lo, hi = maker.bounds[chunks[0]], maker.bounds[chunks[-1] + 1]
         assert kept == hi - lo  # sample=0 keeps every word
-        assert set(win.target.tolist()) <= set(enc.ids[lo:hi].tolist())
+        assert {t for _, t in pairs} <= set(enc.ids[lo:hi].tolist())
     assert moved  # a chunk steps pairs from all over its window, not a run of the window's list
 
 
 def test_skip_gram_window_is_the_same_whichever_chunk_asks_first():
     enc = _corpus()
-    cfg = CBOWConfig(chunk_tokens=500, shuffle_tokens=2000, batch_size=64, sg=True)
+    cfg = CBOWConfig(chunk_tokens=3000, shuffle_tokens=2000, batch_size=64, sg=True)
     in_order = BatchMaker(enc, cfg)
     seen = [in_order.make_chunk(1, c) for c in range(4)]
     resumed = BatchMaker(enc, cfg)
     for c in (3, 1):
         (a, na), (b, nb) = seen[c], resumed.make_chunk(1, c)
         assert na == nb and all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert sum(int(b[0][3].sum()) for b in seen) == in_order._pair_window(1, 0).context.size  # each pair once
+    assert sum(int(b[0][3].sum()) for b in seen) == in_order._pair_window(1, 0).cum[-1]  # each pair once
