@@ -341,3 +341,19 @@ def test_double_space_line_is_reported(tmp_path):
     p.write_text("a 1 2 3\nb 1  3\n")
     with pytest.raises(FormatError, match="line 2"):
         read_text(p)
+
+
+@pytest.mark.parametrize("bad", ["a\tb", "a\nb", "a\rb"])
+@pytest.mark.parametrize("counts", [None, [3, 2, 1]])
+def test_native_vocabulary_refuses_words_that_break_its_lines(tmp_path, bad, counts):
+    """vocab.txt is one ``word<TAB>count`` line per word: a word with a tab, newline or carriage return is refused
+    with one line (with or without counts), and nothing is left at the output."""
+    wv = WordVectors(["x", bad, "y"], np.ones((3, 2), np.float32), counts)
+    with pytest.raises(EmbedkitError, match="must not contain tabs or newlines") as err:
+        wv.save(tmp_path / "set")
+    assert "\n" not in str(err.value) and repr(bad) in str(err.value)
+    assert not (tmp_path / "set").exists()
+    good = WordVectors(["x", "z", "y"], np.ones((3, 2), np.float32), counts)
+    good.save(tmp_path / "ok")
+    back = WordVectors.load(tmp_path / "ok")
+    assert back.keys == ["x", "z", "y"] and (counts is None or back.counts.tolist() == counts)

@@ -49,9 +49,9 @@ CbowMean = Annotated[bool, typer.Option("--cbow-mean/--cbow-sum", help="Average 
 TokenPattern = Annotated[str, typer.Option("--token-pattern", help="Regular expression of one token.")]
 Lowercase = Annotated[bool, typer.Option("--lowercase/--no-lowercase", help="Lowercase text before tokenizing.")]
 SkipGram = Annotated[bool, typer.Option("--sg/--cbow", help="Skip-gram (gensim's sg=1) instead of CBOW.")]
-ChunkTokens = Annotated[int, typer.Option("--chunk-tokens", help="CBOW: corpus tokens whose batches are built at "
-                                                             "a time (the unit of memory; batches are still shuffled "
-                                                             "over 1M tokens).")]
+ChunkTokens = Annotated[int, typer.Option("--chunk-tokens", help="Corpus tokens whose batches are built at a time "
+                                                             "(the unit of memory; skip-gram builds this / (window "
+                                                             "+ 1); batches are still shuffled over 1M tokens).")]
 
 OPTION_NAMES = {"vector_size": "--dim", "window": "--window", "negative": "--negative", "min_count": "--min-count",
                 "sample": "--sample", "epochs": "--epochs", "alpha": "--alpha", "min_alpha": "--min-alpha",

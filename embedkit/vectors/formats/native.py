@@ -78,6 +78,17 @@ def vectors_file(path: str | os.PathLike[str]) -> Path:
     return Path(path) / VECTORS_FILE
 
 
+def _vocab_lines(keys: list[str], counts: np.ndarray | None) -> str:
+    """``word<TAB>count`` lines of ``vocab.txt`` (count -1: unknown), built by one join; a word holding a tab, a
+    newline or a carriage return is refused (each would break the file's lines)."""
+    text = ("\t-1\n".join(keys) + "\t-1\n" if keys else "") if counts is None else \
+        "".join(map("{}\t{}\n".format, keys, counts.tolist()))
+    if text.count("\t") != len(keys) or text.count("\n") != len(keys) or "\r" in text:
+        bad = next(k for k in keys if "\t" in k or "\n" in k or "\r" in k)
+        raise EmbedkitError(f"Words must not contain tabs or newlines. Received: {bad!r}")
+    return text
+
+
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 22) -> str:
     """Hex sha256 of a file, read in 4 MiB chunks."""
     h = hashlib.sha256()
@@ -390,20 +401,17 @@ class NativeWriter:
     def finish(self, table: VectorTable) -> dict[str, Any]:
         """Write vocabulary, n-gram table and metadata (and the matrix unless a reader filled it); return the
         metadata."""
-        bad = next((k for k in table.keys if "\t" in k or "\n" in k or "\r" in k), None)
-        if bad is not None:
-            raise EmbedkitError(f"Words must not contain tabs or newlines. Received: {bad!r}")
         vec_path = self.tmp / VECTORS_FILE
         vectors = table.vectors
         filled = (isinstance(vectors, np.memmap) and self._rows is not None
                   and Path(str(vectors.filename)).resolve() == vec_path.resolve())
         if not filled:
             _write_matrix(vec_path, vectors, self.dtype)
-        counts = table.counts if table.counts is not None else np.full(len(table), -1, np.int64)
         with open(self.tmp / VOCAB_FILE, "w", encoding="utf-8", newline="\n") as fh:
             step = 1 << 16
             for s in range(0, len(table), step):
-                fh.write("".join(f"{k}\t{c}\n" for k, c in zip(table.keys[s : s + step], counts[s : s + step].tolist())))
+                fh.write(_vocab_lines(table.keys[s : s + step],
+                                      None if table.counts is None else table.counts[s : s + step]))
         meta: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "dim": table.dim,
