@@ -104,7 +104,8 @@ def main() -> None:
     total = tg + tm + ta
     print(f"(2) one thread, {len(steps)} batches: gather {tg * per:.3f} ms, XLA arithmetic {tm * per:.3f} ms, "
           f"XLA scatter {ta * per:.3f} ms = {total * per:.3f} ms per batch "
-          f"({tg / total:.0%} / {tm / total:.0%} / {ta / total:.0%})")
+          f"({tg / total:.0%} / {tm / total:.0%} / {ta / total:.0%}; each part called from Python, so each figure "
+          f"includes a call's dispatch: inside the stepper's graph a whole step costs less, see (3))")
 
     # (3) whole epochs
     print("(3) one epoch, wall s / CPU s / cores busy / words/s:")
