@@ -91,7 +91,8 @@ def main() -> None:
     gather = tf.function(lambda i, o: (tin.sparse_read(i), tout.sparse_read(o)))
     math = tf.function(model.batch_deltas, jit_compile=True)
     apply = tf.function(model.apply_deltas, jit_compile=True)
-    steps = [s for g in first for s in g][: a.steps]
+    steps = [(arrays[0][i], out_ids[i], tuple(x[i] for x in arrays), alphas[i])
+             for out_ids, arrays, alphas in first for i in range(int(alphas.shape[0]))][: a.steps]
     rows = [gather(i, o) for i, o, _, _ in steps[:5]]  # warm-up (traces and compiles)
     ups = [math(r[0], r[1], b, al) for r, (_, _, b, al) in zip(rows, steps)]
     for (i, o, _, _), up in zip(steps, ups):
