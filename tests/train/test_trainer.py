@@ -405,3 +405,35 @@ def test_cbow_deltas_without_static_shapes_equal_the_static_path():
         span_rows, out_rows, window, target, neg)
     for key in ("in_delta", "out_delta", "loss_sum", "weight"):
         np.testing.assert_allclose(np.asarray(dynamic[key]), np.asarray(static[key]), rtol=1e-5, atol=1e-6)
+
+
+def test_skip_gram_resume_inside_a_shuffle_window_equals_uninterrupted(tmp_path, synthetic, monkeypatch):
+    """A skip-gram run stopped inside a shuffle window (its chunks share the window's shuffled pairs) and resumed
+    from its checkpoint rebuilds that window and trains the same vectors as a run that never stopped."""
+    import json
+
+    import embedkit.train.steppers as steppers_mod
+
+    enc = encode_corpus(list(synthetic.sentences()), min_count=1)
+    cfg = CBOWConfig(vector_size=16, min_count=1, epochs=2, chunk_tokens=6000, shuffle_tokens=4000, seed=11,
+                     threads=1, sg=True)  # builds 1,000 tokens at a time, shuffles over windows of 4 chunks
+    full = train_cbow(enc, cfg)
+    run = steppers_mod.GroupedStepper.run
+    stepped = []
+
+    def run_then_stop(self, epoch, chunk, *args):
+        if len(stepped) == 6:  # after chunks 0..5: stop inside the second window
+            raise KeyboardInterrupt
+        stepped.append(chunk)
+        return run(self, epoch, chunk, *args)
+
+    with monkeypatch.context() as m:
+        m.setattr(steppers_mod.GroupedStepper, "run", run_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            train_cbow(enc, cfg, checkpoint_dir=tmp_path / "ckpt", checkpoint_every=0)
+    (ckpt,) = (tmp_path / "ckpt").iterdir()
+    state = json.loads((ckpt / "state.json").read_text())
+    assert (state["epoch"], state["next_chunk"]) == (0, 6)  # the run stopped inside a window (chunks 4..7)
+    resumed = train_cbow(enc, cfg, checkpoint_dir=tmp_path / "ckpt", resume=True)
+    assert resumed.stats.resumed_from
+    np.testing.assert_allclose(resumed.wv.vectors, full.wv.vectors, rtol=1e-4, atol=1e-5)
