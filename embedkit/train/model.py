@@ -31,6 +31,20 @@ from embedkit.train.tables import CBOWTables
 from embedkit.train.update import cbow_deltas, initial_input_vectors, output_ids, sg_deltas
 
 
+class _InputInit(keras.initializers.Initializer):
+    """The input table's start values (:func:`~embedkit.train.update.initial_input_vectors`: gensim's uniform range,
+    a zero padding row last) for a ``(vocab_size + 1, dim)`` variable."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = int(seed)
+
+    def __call__(self, shape: Any, dtype: Any = None) -> np.ndarray:
+        return initial_input_vectors(int(shape[0]) - 1, int(shape[1]), self.seed)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed}
+
+
 class CBOWModel(keras.Model):
     """word2vec with negative sampling; ``fit`` on ``(span, window, target, negatives, alpha)`` batches (CBOW) or
     ``(context, target, negatives, live, alpha)`` batches (skip-gram, ``sg=True``).
@@ -77,16 +91,18 @@ class CBOWModel(keras.Model):
         self.seed = int(seed)
         self.sg = bool(sg)
         self.words: list[str] | None = None
-        # Input table (the word vectors) has one extra zero row used as padding for short windows. Created with
-        # zeros and assigned once: a Constant initializer would keep a second copy of the table alive.
-        self.input_embeddings = keras.layers.Embedding(self.vocab_size + 1, self.dim, embeddings_initializer="zeros",
+        # Input table (the word vectors) has one extra zero row used as padding for short windows. Its initializer
+        # computes gensim's start values when the variable is made: a Constant initializer would keep a second copy
+        # of the table alive, and zeros assigned over leave the zeros' buffer in TensorFlow's allocator (400k x 300:
+        # 480 MB more for the whole run).
+        self.input_embeddings = keras.layers.Embedding(self.vocab_size + 1, self.dim,
+                                                       embeddings_initializer=_InputInit(self.seed),
                                                        name="input_vectors")
         self.output_embeddings = keras.layers.Embedding(
             self.vocab_size, self.dim, embeddings_initializer="zeros", name="output_vectors"
         )
         self.input_embeddings.build((None,))
         self.output_embeddings.build((None,))
-        self.input_embeddings.embeddings.assign(initial_input_vectors(self.vocab_size, self.dim, self.seed))
         self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="step_counter")
         self.built = True  # every weight exists: save_weights / ModelCheckpoint work before any call
 
@@ -108,6 +124,14 @@ class CBOWModel(keras.Model):
     def get_tables(self) -> CBOWTables:
         """Input table (with its padding row), output table and step count, as numpy."""
         return CBOWTables(self.input_embeddings.embeddings.numpy(), self.output_embeddings.embeddings.numpy(),
+                          int(self.step_counter.numpy()))
+
+    def final_tables(self) -> CBOWTables:
+        """The tables once training is over: the input table copied (the word vectors a user may change), the output
+        table a read-only snapshot that shares the variable's memory (TensorFlow copies a variable written while a
+        snapshot of it is alive), so the end of a run holds one extra table, not two (400k words x 300: 480 MB)."""
+        return CBOWTables(self.input_embeddings.embeddings.numpy(),
+                          np.asarray(tf.convert_to_tensor(self.output_embeddings.embeddings)),
                           int(self.step_counter.numpy()))
 
     def set_tables(self, input: np.ndarray, output: np.ndarray, step: int) -> None:

@@ -442,7 +442,8 @@ class _Run:
             best = getattr(cb, "best_epoch", None)
             if getattr(cb, "restore_best_weights", False) and getattr(cb, "best_weights", None) is not None:
                 self.stats.best_epoch = int(best) + 1
-        tables = model.get_tables()
+        final = getattr(model, "final_tables", None)  # the Keras model shares its output table; others copy both
+        tables = final() if final is not None else model.get_tables()
         counts = self.start.counts if self.start is not None and self.start.counts is not None else self.enc.vocab.counts
         wv = WordVectors(self.enc.vocab.words, np.ascontiguousarray(tables.input[: self.V], dtype=np.float32),
                          counts, source="embedkit train-cbow")

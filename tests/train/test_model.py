@@ -56,6 +56,21 @@ def test_build_cbow_model_compiles_the_class(keras):
     np.testing.assert_array_equal(model.get_tables().input, initial_input_vectors(20, 5, 4))
 
 
+def test_final_tables_copy_the_input_and_snapshot_the_output(keras):
+    """At the end of a run the word vectors are a writable copy and the output table a read-only snapshot: a later
+    write to the variable does not reach the snapshot (TensorFlow copies a shared buffer before writing)."""
+    from embedkit.train.model import CBOWModel
+
+    model = CBOWModel(vocab_size=6, dim=3, window=2, negative=2, seed=1)
+    model.output_embeddings.embeddings.assign(np.full((6, 3), 2.0, np.float32))
+    t = model.final_tables()
+    assert t.input.flags.writeable and not t.output.flags.writeable
+    np.testing.assert_array_equal(t.input, model.get_tables().input)
+    model.output_embeddings.embeddings.assign(np.zeros((6, 3), np.float32))
+    model.input_embeddings.embeddings.assign(np.zeros((7, 3), np.float32))
+    assert (t.output == 2.0).all() and t.input.any()
+
+
 def test_keras_model_and_sharded_tables_share_the_tables_interface(keras):
     import tensorflow as tf
 
