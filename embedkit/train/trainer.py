@@ -89,7 +89,11 @@ class TrainingStats:
 
 @dataclass
 class CBOWResult:
-    """The trained word vectors (with counts), the output table and the training statistics."""
+    """The trained word vectors (with counts), the output table and the training statistics.
+
+    ``wv.vectors`` is the run's own copy; ``output_vectors`` (kept to train further) is a read-only snapshot of the
+    model's output table (``np.array(result.output_vectors)`` for a copy to change).
+    """
 
     wv: WordVectors
     stats: TrainingStats
