@@ -401,17 +401,18 @@ class NativeWriter:
     def finish(self, table: VectorTable) -> dict[str, Any]:
         """Write vocabulary, n-gram table and metadata (and the matrix unless a reader filled it); return the
         metadata."""
+        # The vocabulary first: it refuses a word that would break its lines before the matrix is written.
+        with open(self.tmp / VOCAB_FILE, "w", encoding="utf-8", newline="\n") as fh:
+            step = 1 << 16
+            for s in range(0, len(table), step):
+                fh.write(_vocab_lines(table.keys[s : s + step],
+                                      None if table.counts is None else table.counts[s : s + step]))
         vec_path = self.tmp / VECTORS_FILE
         vectors = table.vectors
         filled = (isinstance(vectors, np.memmap) and self._rows is not None
                   and Path(str(vectors.filename)).resolve() == vec_path.resolve())
         if not filled:
             _write_matrix(vec_path, vectors, self.dtype)
-        with open(self.tmp / VOCAB_FILE, "w", encoding="utf-8", newline="\n") as fh:
-            step = 1 << 16
-            for s in range(0, len(table), step):
-                fh.write(_vocab_lines(table.keys[s : s + step],
-                                      None if table.counts is None else table.counts[s : s + step]))
         meta: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "dim": table.dim,
