@@ -178,27 +178,14 @@ class BatchMaker:
         count = min(self.shuffle_chunks, self.n_chunks - first)
         w, bsz = cfg.window, cfg.batch_size
         seg = segment_length(bsz)
-        rngs, kids, sents, dyn = [], [], [], []
-        for c in range(first, first + count):
-            rng, kid, ks = self._kept(epoch, c)
-            rngs.append(rng)
-            kids.append(kid)
-            sents.append(ks)
-            dyn.append(rng.integers(1, w + 1, size=kid.size, dtype=np.int32))  # dynamic window, uniform in 1..window
-        kid = np.concatenate(kids) if count > 1 else kids[0]
-        ks = np.concatenate(sents) if count > 1 else sents[0]
-        b = np.concatenate(dyn) if count > 1 else dyn[0]
+        rngs, kid, reach_left, reach_right, _ = self._window_words(epoch, first, count)
         m = kid.size
         n_batches = max(count, -(-m // bsz))  # at least one batch per chunk (padding only, on a tiny corpus)
         M = n_batches * bsz
         n_seg = M // seg
-        # How far the context reaches on each side: the effective window, cut at the sentence's ends (chunks end
-        # at sentence ends, so a window's sentences never straddle two chunks).
         left, right = np.zeros(M, dtype=np.int8), np.zeros(M, dtype=np.int8)  # padding targets: no context
-        if m:
-            reach_left, reach_right = _sentence_reach(ks)
-            left[:m] = np.minimum(b, reach_left)
-            right[:m] = np.minimum(b, reach_right)
+        left[:m] = reach_left
+        right[:m] = reach_right
         seq = np.full(M + 2 * w, self.V, dtype=np.int32)  # padded with w slots on both sides
         seq[w : w + m] = kid
         # Segments of `seg` consecutive targets, shuffled within the window: a batch mixes B/seg far-apart
@@ -264,20 +251,8 @@ class BatchMaker:
             return cached
         self._pairs = None
         count = min(self.shuffle_chunks, self.n_chunks - first)
-        w, bsz = self.cfg.window, self.cfg.batch_size
-        rngs, kids, lefts, rights, kept = [], [], [], [], []
-        for c in range(first, first + count):
-            rng, kid, ks = self._kept(epoch, c)
-            b = rng.integers(1, w + 1, size=kid.size, dtype=np.int32)  # dynamic window, uniform in 1..window
-            reach_left, reach_right = _sentence_reach(ks)
-            rngs.append(rng)
-            kids.append(kid)
-            lefts.append(np.minimum(b, reach_left).astype(np.int8))
-            rights.append(np.minimum(b, reach_right).astype(np.int8))
-            kept.append(int(kid.size))
-        kid = np.concatenate(kids) if count > 1 else kids[0]
-        left = np.concatenate(lefts) if count > 1 else lefts[0]
-        right = np.concatenate(rights) if count > 1 else rights[0]
+        bsz = self.cfg.batch_size
+        rngs, kid, left, right, kept = self._window_words(epoch, first, count)
         cum = np.zeros(kid.size + 1, dtype=np.int64)
         np.cumsum(left.astype(np.int64) + right, out=cum[1:])
         n_batches = max(count, -(-int(cum[-1]) // bsz))  # at least one batch per chunk (padding only, if need be)
@@ -285,6 +260,30 @@ class BatchMaker:
         win = _PairWindow((epoch, first), (first, count), rngs, kid, left, cum, order, n_batches, kept)
         self._pairs = win
         return win
+
+    def _window_words(self, epoch: int, first: int, count: int) -> tuple[
+            list[np.random.Generator], np.ndarray, np.ndarray, np.ndarray, list[int]]:
+        """The kept words of chunks ``first .. first + count`` and how far each one's context reaches on each side.
+
+        Every chunk draws its subsampling and then its dynamic windows (uniform in 1..window) from its own stream;
+        a reach is the dynamic window cut at the sentence's ends (chunks end at sentence ends, so a window's
+        sentences never straddle two chunks). Returns each chunk's stream, the kept ids, the reach to the left and
+        to the right (int8) and each chunk's number of kept words.
+        """
+        w = self.cfg.window
+        rngs, kids, lefts, rights, kept = [], [], [], [], []
+        for c in range(first, first + count):
+            rng, kid, ks = self._kept(epoch, c)
+            b = rng.integers(1, w + 1, size=kid.size, dtype=np.int32)
+            reach_left, reach_right = _sentence_reach(ks)
+            rngs.append(rng)
+            kids.append(kid)
+            lefts.append(np.minimum(b, reach_left).astype(np.int8))
+            rights.append(np.minimum(b, reach_right).astype(np.int8))
+            kept.append(int(kid.size))
+        if count == 1:  # no copy for a window of one chunk
+            return rngs, kids[0], lefts[0], rights[0], kept
+        return rngs, np.concatenate(kids), np.concatenate(lefts), np.concatenate(rights), kept
 
     def _kept(self, epoch: int, chunk: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
         """The chunk's random stream and the ids and sentence numbers of its words that subsampling keeps."""
