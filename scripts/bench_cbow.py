@@ -40,13 +40,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="rounds (gensim with 2 workers is not deterministic)")
     ap.add_argument("--sg", action="store_true", help="skip-gram (gensim sg=1) instead of CBOW")
     ap.add_argument("--threads", type=int, default=None, help="embedkit's stepping threads (default: the cores, <= 4)")
+    ap.add_argument("--kernel", choices=("auto", "native", "xla"), default="auto",
+                    help="embedkit's update: native (compiled, example by example), xla, or auto (native on a CPU)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     if a.repeat < 1:
         ap.error(f"--repeat must be a positive integer. Received: --repeat={a.repeat}")
     cfg = CBOWConfig(vector_size=a.dim, window=a.window, negative=a.negative, min_count=a.min_count,
                      sample=a.sample, epochs=a.epochs, batch_size=a.batch_size, sg=a.sg,
-                     threads=a.threads).validate()
+                     threads=a.threads, kernel=a.kernel).validate()
     floor = tf_import_floor_mb()
     print(f"TensorFlow + Keras import floor (peak RSS of a process that only imports them): {floor:,.0f} MB",
           file=sys.stderr if a.json else sys.stdout)

@@ -12,6 +12,19 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _kernel_cache(tmp_path_factory: pytest.TempPathFactory):
+    """One build of the native word2vec kernel per test session (not one per test's EMBEDKIT_HOME), outside the
+    user's home; subprocesses inherit it."""
+    before = os.environ.get("EMBEDKIT_KERNELS")
+    os.environ["EMBEDKIT_KERNELS"] = str(tmp_path_factory.mktemp("kernels"))
+    yield
+    if before is None:
+        os.environ.pop("EMBEDKIT_KERNELS", None)
+    else:
+        os.environ["EMBEDKIT_KERNELS"] = before
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path_factory.mktemp("embedkit_home")

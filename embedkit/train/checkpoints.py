@@ -52,7 +52,7 @@ FORMAT = "embedkit-checkpoint"
 FORMAT_VERSION = 2
 IDENTITY_KEYS = ("corpus_sha256", "vocab_size", "config")
 STATE_KEYS = ("epoch", "next_chunk", "losses")
-UNCHECKED_CONFIG_KEYS = ("threads",)  # may differ between the run and its resume
+UNCHECKED_CONFIG_KEYS = ("threads", "kernel")  # may differ between the run and its resume
 _NAME = re.compile(r"^checkpoint-(\d{8})$")
 
 

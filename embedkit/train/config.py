@@ -25,6 +25,11 @@ MAX_BATCH_SIZE = 1 << 16
 SCORE_METRICS = ("analogy_accuracy", "ws353", "simlex")
 """The scores ``train_cbow(..., evaluate_each_epoch=True)`` adds to each epoch's logs (higher is better)."""
 EARLY_STOP_METRICS = ("loss", *SCORE_METRICS)
+KERNELS = ("auto", "native", "xla")
+"""``kernel``: how a step updates the tables (:mod:`embedkit.train.native`).
+
+``native``: the compiled example-by-example loop of gensim, threads stepping at once; ``xla``: the batched XLA
+update (GPUs, ``tf.distribute``); ``auto``: native on a CPU when the kernel builds, else XLA."""
 """What ``--early-stop`` may watch."""
 
 
@@ -59,6 +64,7 @@ class CBOWConfig:
     shuffle_tokens: int = 1 << 20  # tokens whose target (skip-gram: pair) segments are shuffled into batches together
     threads: int | None = None
     sg: bool = False
+    kernel: str = "auto"  # "native" (gensim's example-by-example loop, compiled), "xla" or "auto" (embedkit.train.native)
 
     def validate(self) -> CBOWConfig:
         """Raise a one-line :class:`EmbedkitError` for any out-of-range value; return self."""
@@ -74,6 +80,8 @@ class CBOWConfig:
                                ("batch_size", MAX_BATCH_SIZE, "a step holds that many targets")):
             if getattr(self, name) > top:
                 raise EmbedkitError(f"`{name}` must be at most {top} ({why}). Received: {name}={getattr(self, name)}")
+        if self.kernel not in KERNELS:
+            raise EmbedkitError(f"`kernel` must be one of {', '.join(KERNELS)}. Received: kernel={self.kernel!r}")
         if not isinstance(self.sg, bool):
             raise EmbedkitError(f"`sg` must be True or False. Received: sg={self.sg!r}")
         check_nonnegative_number("sample", self.sample)

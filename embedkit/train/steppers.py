@@ -8,6 +8,9 @@
   Hogwild-style as gensim's workers. XLA holds a lock on every variable a compiled call touches, so each step is
   cut in three: the rows are gathered outside XLA (a shared lock), the arithmetic is one XLA call that touches no
   variable, and the row deltas are added by a short XLA call per step (the only time a table is locked).
+- :class:`NativeStepper`: the native kernel (:mod:`embedkit.train.native`, ``CBOWConfig.kernel``): each call steps a
+  group of batches example by example in place on the tables, as gensim's inner loop; several threads at once
+  (Hogwild) for long runs, one (deterministic) otherwise.
 - :class:`DistributedStepper`: the strategy's own loop (``fit_chunk`` of
   :class:`embedkit.train.strategies.DistributedContext` or of the parameter-server context).
 
@@ -41,6 +44,8 @@ Batches = tuple[np.ndarray, ...]
 THREADED_GROUP = 4
 """Batch steps per call of a :class:`ThreadedStepper` thread (each call is one graph function: Python stays out
 of the loop; more per call gained nothing measurable on mixed-en)."""
+NATIVE_GROUP = 8
+"""Batches per call of the native kernel (a call costs tens of microseconds; a batch about a millisecond)."""
 MIN_THREADED_BATCHES = 200
 """Runs shorter than this many batches step in one thread (starting threads costs more than it gains)."""
 
@@ -158,6 +163,79 @@ class ThreadedStepper:
         self.pool.shutdown(wait=True)
 
 
+class NativeStepper:
+    """The native kernel (:mod:`embedkit.train.native`): each call steps ``group`` batches example by example, as
+    gensim's inner loop, on the model's tables in place.
+
+    With ``threads`` > 1, thread ``k`` takes groups ``k, k + threads, ...`` at once on the same tables (Hogwild, as
+    gensim's workers: not bit-reproducible); with one thread a run is deterministic.
+    """
+
+    def __init__(self, model: Any, threads: int, group: int, pad_id: int) -> None:
+        from embedkit.train.native import load_word2vec_ops
+
+        self.model, self.threads, self.group, self.pad_id = model, threads, group, pad_id
+        ops = load_word2vec_ops()
+        tin, tout = model.input_table(), model.output_table()
+        if model.sg:
+            def steps(context: Any, target: Any, neg: Any, live: Any, alpha: Any) -> Any:
+                return ops.embedkit_sg_steps(tin.handle, tout.handle, context, target, neg, live, alpha)
+        else:
+            window, cbow_mean = model.window, model.cbow_mean
+
+            def steps(span: Any, in_window: Any, target: Any, neg: Any, alpha: Any) -> Any:
+                return ops.embedkit_cbow_steps(tin.handle, tout.handle, span, in_window, target, neg, alpha,
+                                               window=window, cbow_mean=cbow_mean)
+        self.step = tf.function(steps)  # a graph call leaves the GIL to the other threads while the op runs
+        self.pool = (concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="embedkit-step")
+                     if threads > 1 else None)
+
+    def prepare(self, batches: Batches) -> list[tuple[Any, ...]]:
+        grouped = group_batches(batches, self.group, pad_id=self.pad_id)
+        return [tuple(tf.constant(x[j]) for x in grouped) for j in range(grouped[0].shape[0])]
+
+    def run(self, epoch: int, chunk: int, prepared: Any, n_real: int, monitor: TrainingMonitor) -> None:
+        monitor.begin_chunk(epoch, chunk, len(prepared))
+        if not n_real:
+            return
+        if self.pool is None:
+            sums = []
+            for j, data in enumerate(prepared):
+                sums.append(self.step(*data))
+                if monitor.wants_update():
+                    monitor.add_losses(_sum_native(sums))
+                    sums = []
+                    monitor.batch_end(j, None)
+            monitor.add_losses(_sum_native(sums))
+        else:
+            done = [0]
+            lock = threading.Lock()
+
+            def work(k: int) -> list[Any]:
+                out = []
+                for j in range(k, len(prepared), self.threads):
+                    out.append(self.step(*prepared[j]))
+                    with lock:
+                        done[0] += 1
+                return out
+
+            futures = [self.pool.submit(work, k) for k in range(min(self.threads, len(prepared)))]
+            pending = set(futures)
+            while pending:
+                finished, pending = concurrent.futures.wait(pending, timeout=0.25)
+                for f in finished:
+                    f.result()  # a thread's error ends the run here
+                if pending and monitor.wants_update():
+                    monitor.batch_end(max(done[0] - 1, 0), None)
+            monitor.add_losses(_sum_native([s for f in futures for s in f.result()]))
+        self.model.step_counter.assign_add(len(prepared) * self.group)
+        monitor.batch_end(len(prepared) - 1, None)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
 class DistributedStepper:
     """The strategy's ``fit_chunk``: every worker steps, even through an empty chunk of its shard."""
 
@@ -172,11 +250,16 @@ class DistributedStepper:
         self.strategy.fit_chunk(self.model, prepared, monitor)
 
 
-def choose_stepper(model: Any, strategy: Any, estimated_batches: int, pad_id: int, threads: int = 1) -> ChunkStepper:
-    """The stepper of a run: the strategy's loop when there is a strategy; ``threads`` (> 1) Hogwild threads for
-    runs of at least :data:`MIN_THREADED_BATCHES` batches; else one thread, unrolled by the run's length."""
+def choose_stepper(model: Any, strategy: Any, estimated_batches: int, pad_id: int, threads: int = 1,
+                   kernel: str = "xla") -> ChunkStepper:
+    """The stepper of a run: the strategy's loop when there is a strategy; the native kernel (``kernel="native"``,
+    :class:`NativeStepper`); else ``threads`` (> 1) Hogwild threads for runs of at least
+    :data:`MIN_THREADED_BATCHES` batches, or one thread unrolled by the run's length. Runs shorter than
+    :data:`MIN_THREADED_BATCHES` batches step in one thread either way."""
     if strategy is not None:
         return DistributedStepper(model, strategy)
+    if kernel == "native":
+        return NativeStepper(model, threads if estimated_batches >= MIN_THREADED_BATCHES else 1, NATIVE_GROUP, pad_id)
     if threads > 1 and estimated_batches >= MIN_THREADED_BATCHES:
         return ThreadedStepper(model, threads, THREADED_GROUP, pad_id)
     return GroupedStepper(model, batches_per_call(estimated_batches), pad_id)
@@ -216,3 +299,11 @@ def _sum64(pairs: list[tuple[Any, Any]]) -> tuple[float, float]:
         return 0.0, 0.0
     arr = np.array([[float(a), float(b)] for a, b in pairs], dtype=np.float64)
     return float(arr[:, 0].sum()), float(arr[:, 1].sum())
+
+
+def _sum_native(results: list[Any]) -> tuple[float, float]:
+    """The float64 sums of the native kernel's ``[loss sum, examples]`` results."""
+    if not results:
+        return 0.0, 0.0
+    total = np.sum([r.numpy() for r in results], axis=0, dtype=np.float64)
+    return float(total[0]), float(total[1])

@@ -9,8 +9,10 @@ positive target as a negative, word2vec's frequent-word subsampling, a dynamic w
 A run reads the corpus once (:mod:`embedkit.train.corpus`), then for each chunk of each epoch makes the
 batches in vectorised numpy (:class:`embedkit.train.batches.BatchMaker`, in a background thread while the
 model trains on the previous chunk) and steps through them one way chosen for the whole run
-(:mod:`embedkit.train.steppers`: several Hogwild threads for long runs, one thread with unrolled steps for
-short runs or ``threads=1``, the strategy's loop when distributed). Keras callbacks see every epoch
+(:mod:`embedkit.train.steppers`: several Hogwild threads for long runs, one thread for short runs or
+``threads=1``, the strategy's loop when distributed), with the update of ``CBOWConfig.kernel``: on a CPU the native
+kernel (:mod:`embedkit.train.native`, gensim's example-by-example loop compiled as TensorFlow ops), else the
+batched XLA update. Keras callbacks see every epoch
 (:mod:`embedkit.train.callbacks`: exact loss, words/s, learning rate, intrinsic scores on request). Between
 chunks a checkpoint can be written (:mod:`embedkit.train.checkpoints`); ``resume=True`` continues from it
 (with ``threads=1``, to the same vectors as an uninterrupted run). The tables can start from other vectors or
@@ -79,6 +81,7 @@ class TrainingStats:
     best_epoch: int | None = None  # 1-based epoch whose vectors were kept (early stopping), else None
     stepper: str = ""
     threads: int = 1
+    kernel: str = ""  # "native" or "xla": what stepped (CBOWConfig.kernel resolved)
     init: dict[str, Any] | None = None  # warm start / continued training (embedkit.train.warm)
     resumed_from: str | None = None
     distribution: dict[str, Any] | None = None  # the tf.distribute setting, when there is one
@@ -321,10 +324,12 @@ class _Run:
         except RuntimeError:
             pass  # runtime already initialised in this process; keep its setting
         from embedkit.train.callbacks import IntrinsicScores, restore_states, save_states
+        from embedkit.train.native import choose_kernel
         from embedkit.train.steppers import choose_stepper, reused_buffers
 
         import keras
 
+        kernel = choose_kernel(cfg.kernel, distributed=dist is not None)  # may build it first: not training time
         model = self.build_model()
         if self.start is not None:
             out = self.start.output if self.start.output is not None else np.zeros((self.V, cfg.vector_size), np.float32)
@@ -356,9 +361,11 @@ class _Run:
         n_chunks = self.batches.n_chunks
         plan = [] if stopped else [(e, c) for e in range(start[0], cfg.epochs) for c in range(n_chunks)
                                    if (e, c) >= start]
-        stepper = choose_stepper(model, dist, self.batches.estimated_batches(), pad_id=self.V, threads=threads)
-        self.stats.stepper, self.stats.threads = type(stepper).__name__, threads
-        log.debug("stepping %d chunks with %s (%d threads)", len(plan), type(stepper).__name__, threads)
+        stepper = choose_stepper(model, dist, self.batches.estimated_batches(), pad_id=self.V, threads=threads,
+                                 kernel=kernel)
+        self.stats.stepper, self.stats.threads, self.stats.kernel = type(stepper).__name__, threads, kernel
+        log.debug("stepping %d chunks with %s (%s kernel, %d threads)", len(plan), type(stepper).__name__, kernel,
+                  threads)
         monitor = TrainingMonitor(self.progress, kept_words=self.enc.n_tokens, raw_words=self.stats.raw_words,
                                   bounds=self.batches.bounds, epochs=cfg.epochs,
                                   start=plan[0] if plan else (cfg.epochs, 0), losses=losses)

@@ -310,6 +310,8 @@ def argument_cases() -> list[Case]:
         ["train-cbow", "--token-pattern", ""],
         ["train-cbow", "--token-pattern", "["],
         ["train-cbow", "--strategy", "magic"],
+        ["train-cbow", "--kernel", "cuda"],
+        ["train-cbow", "--kernel", ""],
         ["train-cbow", "--resume"],
         ["train-cbow", "nosuchcorpus.txt"],
         ["compare-gensim", "--workers", "0"],

@@ -29,15 +29,19 @@ def tiny():
     return encode_corpus(sents, min_count=1)
 
 
-def _numpy_cbow_loss(w_in, w_out, batches):
+def _numpy_cbow_loss(w_in, w_out, batches, sequential=False):
     """The mean negative-sampling loss of CBOW batches at the given tables, recomputed in float64 numpy from the
     batch arrays (context ids read from the span through the window mask, mean context, negatives equal to the
-    target left out)."""
-    span, window, target, neg, _alpha = batches
+    target left out).
+
+    ``sequential``: as the native kernel, apply gensim's update after each example (on copies of the tables), each
+    word scored just before its own update; else every example is scored at the given tables (the XLA batch)."""
+    span, window, target, neg, alpha = batches
     n_b, b, two_w = window.shape
     w = two_w // 2
     seg = 32 if b % 32 == 0 else b
     offsets = [-o for o in range(1, w + 1)] + list(range(1, w + 1))
+    w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
     total, count = 0.0, 0
     for i in range(n_b):
         spans = span[i].reshape(-1, seg + 2 * w)
@@ -46,21 +50,32 @@ def _numpy_cbow_loss(w_in, w_out, batches):
             ctx = [spans[g, w + k + o] for c, o in enumerate(offsets) if window[i, r, c]]
             if not ctx:
                 continue
-            h = w_in[ctx].astype(np.float64).mean(axis=0)
+            h = w_in[ctx].mean(axis=0)
             t = target[i, r]
-            loss = np.logaddexp(0.0, -(h @ w_out[t]))  # -log sigmoid(x) = log(1 + e^-x)
-            for n in neg[i, r]:
-                if n != t:
-                    loss += np.logaddexp(0.0, h @ w_out[n])
-            total += loss
+            work = np.zeros_like(h)
+            for j, word in enumerate([t, *neg[i, r]]):
+                if j and word == t:
+                    continue
+                f = h @ w_out[word]
+                total += np.logaddexp(0.0, -f if j == 0 else f)  # -log sigmoid(±f) = log(1 + e^∓f)
+                if sequential and abs(f) < 6.0:
+                    grad = ((1.0 if j == 0 else 0.0) - 1.0 / (1.0 + np.exp(-f))) * alpha[i]
+                    work += grad * w_out[word]
+                    w_out[word] += grad * h
+            if sequential:
+                for c in ctx:
+                    w_in[c] += work
             count += 1
     return total / count
 
 
-def test_epoch_logs_hold_the_exact_loss(keras, tiny):
-    """Each epoch is one batch here, so the loss callbacks receive must equal a numpy computation of that batch at
-    the tables the epoch started from."""
-    cfg = CBOWConfig(vector_size=8, window=2, min_count=1, epochs=3, sample=0, batch_size=4096, seed=4, threads=1)
+@pytest.mark.parametrize("kernel", ["xla", "native"])
+def test_epoch_logs_hold_the_exact_loss(keras, tiny, kernel):
+    """Each epoch is one batch here, so the loss callbacks receive must equal a numpy computation of that batch from
+    the tables the epoch started from: all its examples at those tables (XLA), or example by example with gensim's
+    updates in between (native)."""
+    cfg = CBOWConfig(vector_size=8, window=2, min_count=1, epochs=3, sample=0, batch_size=4096, seed=4, threads=1,
+                     kernel=kernel)
     maker = BatchMaker(tiny, cfg)
     assert maker.n_chunks == 1
     seen = []
@@ -68,12 +83,14 @@ def test_epoch_logs_hold_the_exact_loss(keras, tiny):
     class Probe(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             t = self.model.get_tables()
-            seen.append({"epoch": epoch, "expected": _numpy_cbow_loss(t.input, t.output, maker.make_chunk(epoch, 0)[0])})
+            seen.append({"epoch": epoch, "expected": _numpy_cbow_loss(t.input, t.output, maker.make_chunk(epoch, 0)[0],
+                                                                      sequential=kernel == "native")})
 
         def on_epoch_end(self, epoch, logs=None):
             seen[-1]["logs"] = dict(logs)
 
     res = train_cbow(tiny, cfg, callbacks=[Probe()])
+    assert res.stats.kernel == kernel
     assert [s["epoch"] for s in seen] == [0, 1, 2]
     for s in seen:
         assert s["logs"]["loss"] == pytest.approx(s["expected"], rel=1e-5)

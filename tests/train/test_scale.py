@@ -389,9 +389,9 @@ servers = [tf.distribute.Server(spec, job_name=j, task_index=i, protocol="grpc",
            for j, i in (("worker", 0), ("ps", 0), ("ps", 1))]
 ctx = make_parameter_server_context(ClusterInfo(cluster, "chief", 0))
 sents = list(iter_sentences([datapath("lee_background.cor")], Tokenizer()))
-cfg = CBOWConfig(vector_size=16, epochs=2, seed=7, chunk_tokens=20000)
+cfg = CBOWConfig(vector_size=16, epochs=2, seed=7, chunk_tokens=20000, kernel="xla")
 ps = train_cbow(sents, cfg, strategy=ctx)
-one = train_cbow(sents, cfg)
+one = train_cbow(sents, cfg)  # the same XLA update in one process
 assert len(ps.stats.distribution["table_shards"]) == 4, ps.stats.distribution
 print("MAXDIFF", float(np.abs(ps.wv.vectors - one.wv.vectors).max()), flush=True)
 
@@ -431,7 +431,8 @@ def test_mirrored_strategy_loop_matches_plain_fit():
     rng = np.random.default_rng(0)
     sents = [[f"t{k}_{w}" for w in rng.integers(0, 30, size=12)] for k in rng.integers(0, 4, size=400)]
     enc = encode_corpus(sents, min_count=1)
-    cfg = CBOWConfig(vector_size=16, min_count=1, epochs=2, chunk_tokens=2000, seed=5, threads=1, batch_size=64)
+    cfg = CBOWConfig(vector_size=16, min_count=1, epochs=2, chunk_tokens=2000, seed=5, threads=1, batch_size=64,
+                     kernel="xla")  # the strategy's loop steps the XLA update: compare it with the same update
     plain = train_cbow(enc, cfg)
     ctx = make_context("mirrored")
     assert ctx.replicas == 1 and ctx.jit_compile and ctx.is_chief

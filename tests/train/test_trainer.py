@@ -223,12 +223,13 @@ def test_the_threaded_stepper_on_one_thread_steps_as_the_grouped_one(monkeypatch
 
     rng = np.random.default_rng(3)
     sents = [[f"t{k}_{w}" for w in rng.integers(0, 30, size=12)] for k in rng.integers(0, 4, size=500)]
-    cfg = CBOWConfig(vector_size=16, min_count=1, epochs=2, chunk_tokens=2500, seed=5, threads=1, batch_size=64)
+    cfg = CBOWConfig(vector_size=16, min_count=1, epochs=2, chunk_tokens=2500, seed=5, threads=1, batch_size=64,
+                     kernel="xla")
     enc = encode_corpus(sents, min_count=1)
     plain = train_cbow(enc, cfg)
     assert plain.stats.stepper == "GroupedStepper"
     monkeypatch.setattr(steppers_mod, "choose_stepper",
-                        lambda model, strategy, estimated, pad_id, threads=1: steppers_mod.ThreadedStepper(
+                        lambda model, strategy, estimated, pad_id, threads=1, kernel="xla": steppers_mod.ThreadedStepper(
                             model, 1, 3, pad_id))
     threaded = train_cbow(enc, cfg)
     assert threaded.stats.stepper == "ThreadedStepper"
@@ -236,15 +237,16 @@ def test_the_threaded_stepper_on_one_thread_steps_as_the_grouped_one(monkeypatch
     np.testing.assert_allclose(threaded.stats.loss_per_epoch, plain.stats.loss_per_epoch, rtol=1e-5)
 
 
-def test_two_threads_train_as_well_as_one():
-    """The Hogwild stepper (two threads on the same tables) learns the same structure as one thread."""
+@pytest.mark.parametrize("kernel, stepper", [("xla", "ThreadedStepper"), ("native", "NativeStepper")])
+def test_two_threads_train_as_well_as_one(kernel, stepper):
+    """The Hogwild steppers (two threads on the same tables) learn the same structure as one thread."""
     from embedkit.corpora.synthetic import SyntheticCorpus
 
     corpus = SyntheticCorpus(n_topics=6, words_per_topic=12, n_sentences=6000, seed=8)
     sents = list(corpus.sentences())
-    cfg = CBOWConfig(vector_size=24, min_count=1, epochs=3, seed=5, batch_size=128, threads=2)
+    cfg = CBOWConfig(vector_size=24, min_count=1, epochs=3, seed=5, batch_size=128, threads=2, kernel=kernel)
     res = train_cbow(sents, cfg)
-    assert res.stats.stepper == "ThreadedStepper" and res.stats.threads == 2
+    assert res.stats.stepper == stepper and res.stats.threads == 2
     assert _same_topic_share(res.wv, corpus) >= 0.9
     assert res.stats.loss_per_epoch[-1] < res.stats.loss_per_epoch[0]
     assert len(res.stats.history) == 3 and res.stats.epochs_trained == 3
@@ -407,7 +409,9 @@ def test_cbow_deltas_without_static_shapes_equal_the_static_path():
         np.testing.assert_allclose(np.asarray(dynamic[key]), np.asarray(static[key]), rtol=1e-5, atol=1e-6)
 
 
-def test_skip_gram_resume_inside_a_shuffle_window_equals_uninterrupted(tmp_path, synthetic, monkeypatch):
+@pytest.mark.parametrize("kernel, stepper", [("xla", "GroupedStepper"), ("native", "NativeStepper")])
+def test_skip_gram_resume_inside_a_shuffle_window_equals_uninterrupted(tmp_path, synthetic, monkeypatch, kernel,
+                                                                       stepper):
     """A skip-gram run stopped inside a shuffle window (its chunks share the window's shuffled pairs) and resumed
     from its checkpoint rebuilds that window and trains the same vectors as a run that never stopped."""
     import json
@@ -416,9 +420,10 @@ def test_skip_gram_resume_inside_a_shuffle_window_equals_uninterrupted(tmp_path,
 
     enc = encode_corpus(list(synthetic.sentences()), min_count=1)
     cfg = CBOWConfig(vector_size=16, min_count=1, epochs=2, chunk_tokens=6000, shuffle_tokens=4000, seed=11,
-                     threads=1, sg=True)  # builds 1,000 tokens at a time, shuffles over windows of 4 chunks
+                     threads=1, sg=True, kernel=kernel)  # builds 1,000 tokens at a time, shuffles over windows of 4
     full = train_cbow(enc, cfg)
-    run = steppers_mod.GroupedStepper.run
+    assert full.stats.stepper == stepper
+    run = getattr(steppers_mod, stepper).run
     stepped = []
 
     def run_then_stop(self, epoch, chunk, *args):
@@ -428,7 +433,7 @@ def test_skip_gram_resume_inside_a_shuffle_window_equals_uninterrupted(tmp_path,
         return run(self, epoch, chunk, *args)
 
     with monkeypatch.context() as m:
-        m.setattr(steppers_mod.GroupedStepper, "run", run_then_stop)
+        m.setattr(getattr(steppers_mod, stepper), "run", run_then_stop)
         with pytest.raises(KeyboardInterrupt):
             train_cbow(enc, cfg, checkpoint_dir=tmp_path / "ckpt", checkpoint_every=0)
     (ckpt,) = (tmp_path / "ckpt").iterdir()

@@ -49,6 +49,9 @@ CbowMean = Annotated[bool, typer.Option("--cbow-mean/--cbow-sum", help="Average 
 TokenPattern = Annotated[str, typer.Option("--token-pattern", help="Regular expression of one token.")]
 Lowercase = Annotated[bool, typer.Option("--lowercase/--no-lowercase", help="Lowercase text before tokenizing.")]
 SkipGram = Annotated[bool, typer.Option("--sg/--cbow", help="Skip-gram (gensim's sg=1) instead of CBOW.")]
+Kernel = Annotated[str, typer.Option("--kernel", help="How steps update the tables: native (gensim's example-by-"
+                                                    "example loop, compiled on first use), xla (batched XLA update) "
+                                                    "or auto (native on a CPU when it builds).")]
 ChunkTokens = Annotated[int, typer.Option("--chunk-tokens", help="Corpus tokens whose batches are built at a time "
                                                              "(the unit of memory; skip-gram builds this / (window "
                                                              "+ 1); batches are still shuffled over 1M tokens).")]
@@ -56,7 +59,8 @@ ChunkTokens = Annotated[int, typer.Option("--chunk-tokens", help="Corpus tokens 
 OPTION_NAMES = {"vector_size": "--dim", "window": "--window", "negative": "--negative", "min_count": "--min-count",
                 "sample": "--sample", "epochs": "--epochs", "alpha": "--alpha", "min_alpha": "--min-alpha",
                 "batch_size": "--batch-size", "seed": "--seed", "threads": "--threads",
-                "max_vocab_size": "--max-vocab-size", "pattern": "--token-pattern", "chunk_tokens": "--chunk-tokens"}
+                "max_vocab_size": "--max-vocab-size", "pattern": "--token-pattern", "chunk_tokens": "--chunk-tokens",
+                "kernel": "--kernel"}
 
 
 @dataclass
@@ -73,6 +77,7 @@ def _cbow_options(
     epochs: int = 5, alpha: float = 0.025, min_alpha: float = 0.0001, batch_size: int = 1024, seed: int = 1,
     threads: int | None = None, max_vocab_size: int | None = None, cbow_mean: bool = True,
     token_pattern: str = DEFAULT_PATTERN, lowercase: bool = True, sg: bool = False, chunk_tokens: int = 1 << 17,
+    kernel: str = "auto",
 ) -> CBOWOptions:
     from embedkit.errors import EmbedkitError
     from embedkit.train.corpus import check_training_tokenizer
@@ -83,7 +88,7 @@ def _cbow_options(
         config = CBOWConfig(vector_size=100 if dim is None else dim, window=window, negative=negative,
                             min_count=min_count, sample=sample, epochs=epochs, alpha=alpha, min_alpha=min_alpha,
                             batch_size=batch_size, seed=seed, threads=threads, max_vocab_size=max_vocab_size,
-                            cbow_mean=cbow_mean, sg=sg, chunk_tokens=chunk_tokens).validate()
+                            cbow_mean=cbow_mean, sg=sg, chunk_tokens=chunk_tokens, kernel=kernel).validate()
         tokenizer = check_training_tokenizer(Tokenizer(token_pattern, lowercase))
     except EmbedkitError as e:  # out-of-range options are usage errors, as elsewhere in the CLI
         message = str(e)
@@ -110,6 +115,7 @@ CBOW_OPTIONS = OptionGroup("cbow", [
     option("lowercase", Lowercase, True),
     option("sg", SkipGram, False),
     option("chunk_tokens", ChunkTokens, 1 << 17),
+    option("kernel", Kernel, "auto"),
 ], _cbow_options)
 """The options of ``train-cbow`` (all) and ``compare-gensim`` (all but ``--max-vocab-size`` and ``--cbow-mean``)."""
 
