@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
     from pathlib import Path
 
 
@@ -94,3 +95,23 @@ def check_input_file(path: object, what: str = "file") -> "Path":
         article = "an" if what[:1].lower() in "aeiou" else "a"
         raise EmbedkitError(f"Expected {article} {what} (a regular file). Received: {kind} {str(p)!r}")
     return p
+
+
+def run_script(main: "Callable[[], object]") -> None:
+    """Run a script's ``main`` (the benchmarks in ``scripts/``): an :class:`EmbedkitError` ends it with its one-line
+    message on stderr and exit status 1, as the CLI does, instead of a traceback; ``main``'s integer result is
+    the exit status.
+
+    >>> run_script(lambda: None)
+    Traceback (most recent call last):
+    ...
+    SystemExit: 0
+    """
+    import sys
+
+    try:
+        code = main()
+    except EmbedkitError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -114,4 +114,6 @@ def summary(rounds) -> None:
         print(f"{name}: passed in {n_ok} of {len(rounds)} rounds")
 
 if __name__ == "__main__":
-    main()
+    from embedkit.errors import run_script
+
+    run_script(main)

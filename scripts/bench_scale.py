@@ -117,4 +117,6 @@ def _has_gpu() -> bool:
 
 
 if __name__ == "__main__":
-    main()
+    from embedkit.errors import run_script
+
+    run_script(main)

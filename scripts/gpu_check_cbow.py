@@ -67,4 +67,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from embedkit.errors import run_script
+
+    run_script(main)

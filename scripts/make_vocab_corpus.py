@@ -33,4 +33,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from embedkit.errors import run_script
+
+    run_script(main)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import sys
 import time
 from pathlib import Path
 
@@ -139,4 +138,6 @@ def _epochs(a, enc, cfg, sentences, raw, train_cbow, per_batch_ms):  # type: ign
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from embedkit.errors import run_script
+
+    run_script(main)
