@@ -70,8 +70,7 @@ class GroupedStepper:
         self.step = tf.function(model.train_group, jit_compile=True)
 
     def prepare(self, batches: Batches) -> list[tuple[Any, ...]]:
-        grouped = group_batches(batches, self.group, pad_id=self.pad_id)
-        return [tuple(tf.constant(x[j]) for x in grouped) for j in range(grouped[0].shape[0])]
+        return _group_tensors(batches, self.group, self.pad_id)
 
     def run(self, epoch: int, chunk: int, prepared: Any, n_real: int, monitor: TrainingMonitor) -> None:
         monitor.begin_chunk(epoch, chunk, len(prepared))
@@ -136,26 +135,7 @@ class ThreadedStepper:
         monitor.begin_chunk(epoch, chunk, len(prepared))
         if not n_real:
             return
-        done = [0]
-        lock = threading.Lock()
-
-        def work(k: int) -> list[tuple[Any, Any]]:
-            out = []
-            for j in range(k, len(prepared), self.threads):
-                out.append(self.step(prepared[j]))
-                with lock:
-                    done[0] += 1
-            return out
-
-        futures = [self.pool.submit(work, k) for k in range(min(self.threads, len(prepared)))]
-        pending = set(futures)
-        while pending:
-            finished, pending = concurrent.futures.wait(pending, timeout=0.25)
-            for f in finished:
-                f.result()  # a thread's error ends the run here
-            if pending and monitor.wants_update():
-                monitor.batch_end(max(done[0] - 1, 0), None)
-        monitor.add_losses(_sum64([s for f in futures for s in f.result()]))
+        monitor.add_losses(_sum64(_step_in_threads(self.pool, self.threads, prepared, self.step, monitor)))
         self.model.step_counter.assign_add(len(prepared) * self.group)
         monitor.batch_end(len(prepared) - 1, None)
 
@@ -194,8 +174,7 @@ class NativeStepper:
                      if threads > 1 else None)
 
     def prepare(self, batches: Batches) -> list[tuple[Any, ...]]:
-        grouped = group_batches(batches, self.group, pad_id=self.pad_id)
-        return [tuple(tf.constant(x[j]) for x in grouped) for j in range(grouped[0].shape[0])]
+        return _group_tensors(batches, self.group, self.pad_id)
 
     def run(self, epoch: int, chunk: int, prepared: Any, n_real: int, monitor: TrainingMonitor) -> None:
         monitor.begin_chunk(epoch, chunk, len(prepared))
@@ -211,26 +190,8 @@ class NativeStepper:
                     monitor.batch_end(j, None)
             monitor.add_losses(_sum_native(sums))
         else:
-            done = [0]
-            lock = threading.Lock()
-
-            def work(k: int) -> list[Any]:
-                out = []
-                for j in range(k, len(prepared), self.threads):
-                    out.append(self.step(*prepared[j]))
-                    with lock:
-                        done[0] += 1
-                return out
-
-            futures = [self.pool.submit(work, k) for k in range(min(self.threads, len(prepared)))]
-            pending = set(futures)
-            while pending:
-                finished, pending = concurrent.futures.wait(pending, timeout=0.25)
-                for f in finished:
-                    f.result()  # a thread's error ends the run here
-                if pending and monitor.wants_update():
-                    monitor.batch_end(max(done[0] - 1, 0), None)
-            monitor.add_losses(_sum_native([s for f in futures for s in f.result()]))
+            results = _step_in_threads(self.pool, self.threads, prepared, lambda data: self.step(*data), monitor)
+            monitor.add_losses(_sum_native(results))
         self.model.step_counter.assign_add(len(prepared) * self.group)
         monitor.batch_end(len(prepared) - 1, None)
 
@@ -294,6 +255,39 @@ def reused_buffers() -> Iterator[None]:
         mallopt(m_mmap_threshold, 128 * 1024)  # glibc's defaults
         mallopt(m_trim_threshold, 128 * 1024)
         libc.malloc_trim(0)
+
+
+def _group_tensors(batches: Batches, group: int, pad_id: int) -> list[tuple[Any, ...]]:
+    """A chunk's batches as groups of ``group`` (:func:`~embedkit.train.batches.group_batches`), one tensor per array
+    and group."""
+    grouped = group_batches(batches, group, pad_id=pad_id)
+    return [tuple(tf.constant(x[j]) for x in grouped) for j in range(grouped[0].shape[0])]
+
+
+def _step_in_threads(pool: concurrent.futures.ThreadPoolExecutor, threads: int, prepared: list[Any],
+                     step: Any, monitor: TrainingMonitor) -> list[Any]:
+    """``step`` on every item of ``prepared``, thread ``k`` of ``threads`` taking items ``k, k + threads, ...``; reports
+    progress while they run and returns the results (a thread's error is raised here)."""
+    done = [0]
+    lock = threading.Lock()
+
+    def work(k: int) -> list[Any]:
+        out = []
+        for j in range(k, len(prepared), threads):
+            out.append(step(prepared[j]))
+            with lock:
+                done[0] += 1
+        return out
+
+    futures = [pool.submit(work, k) for k in range(min(threads, len(prepared)))]
+    pending = set(futures)
+    while pending:
+        finished, pending = concurrent.futures.wait(pending, timeout=0.25)
+        for f in finished:
+            f.result()  # a thread's error ends the run here
+        if pending and monitor.wants_update():
+            monitor.batch_end(max(done[0] - 1, 0), None)
+    return [r for f in futures for r in f.result()]
 
 
 def _sum64(pairs: list[tuple[Any, Any]]) -> tuple[float, float]:

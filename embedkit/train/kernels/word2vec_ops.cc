@@ -86,6 +86,16 @@ Status OpenTable(OpKernelContext* ctx, int input, const char* what, Table* table
   return Status();
 }
 
+// Inputs 0 and 1: the input and output tables, of the same width.
+Status OpenTables(OpKernelContext* ctx, Table* in, Table* out) {
+  TF_RETURN_IF_ERROR(OpenTable(ctx, 0, "input_table", in));
+  TF_RETURN_IF_ERROR(OpenTable(ctx, 1, "output_table", out));
+  if (in->dim != out->dim) {
+    return errors::InvalidArgument("The tables must have the same width. Received: ", in->dim, " and ", out->dim);
+  }
+  return Status();
+}
+
 Status CheckIds(const Tensor& ids, int64_t rows, const char* what, const char* table) {
   const auto flat = ids.flat<int32>();
   for (int64_t i = 0; i < flat.size(); ++i) {
@@ -167,10 +177,7 @@ class CbowStepsOp : public OpKernel {
                 errors::InvalidArgument("`span` must hold the batch's segments with `window` words on each side. "
                                         "Received: ", U, " ids for ", B, " targets, window ", w));
     Table in, out;
-    OP_REQUIRES_OK(ctx, OpenTable(ctx, 0, "input_table", &in));
-    OP_REQUIRES_OK(ctx, OpenTable(ctx, 1, "output_table", &out));
-    OP_REQUIRES(ctx, in.dim == out.dim,
-                errors::InvalidArgument("The tables must have the same width. Received: ", in.dim, " and ", out.dim));
+    OP_REQUIRES_OK(ctx, OpenTables(ctx, &in, &out));
     OP_REQUIRES_OK(ctx, CheckIds(span, in.rows, "span", "input"));
     OP_REQUIRES_OK(ctx, CheckIds(target, out.rows, "target", "output"));
     OP_REQUIRES_OK(ctx, CheckIds(negatives, out.rows, "negatives", "output"));
@@ -255,10 +262,7 @@ class SgStepsOp : public OpKernel {
                          negatives.dim_size(1) == P,
                 errors::InvalidArgument("The batch arrays disagree on their group or batch sizes."));
     Table in, out;
-    OP_REQUIRES_OK(ctx, OpenTable(ctx, 0, "input_table", &in));
-    OP_REQUIRES_OK(ctx, OpenTable(ctx, 1, "output_table", &out));
-    OP_REQUIRES(ctx, in.dim == out.dim,
-                errors::InvalidArgument("The tables must have the same width. Received: ", in.dim, " and ", out.dim));
+    OP_REQUIRES_OK(ctx, OpenTables(ctx, &in, &out));
     OP_REQUIRES_OK(ctx, CheckIds(context, in.rows, "context", "input"));
     OP_REQUIRES_OK(ctx, CheckIds(target, out.rows, "target", "output"));
     OP_REQUIRES_OK(ctx, CheckIds(negatives, out.rows, "negatives", "output"));
