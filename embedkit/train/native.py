@@ -98,7 +98,11 @@ def library_path(tf: Any, cxx: str) -> Path:
 
 def _compile(cxx: str, tf: Any, target: Path) -> None:
     cflags, lflags = _build_flags(tf)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise NativeKernelError(f"The native word2vec kernel needs a writable directory (set EMBEDKIT_KERNELS, or "
+                                f"train with kernel='xla'). Received: {target.parent} ({e.strerror})") from None
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     base = [cxx, "-std=c++17", "-shared", "-fPIC", "-O3", "-fopenmp-simd", "-w", str(SOURCE), "-o", str(tmp),
             *cflags, *lflags]
@@ -111,7 +115,11 @@ def _compile(cxx: str, tf: Any, target: Path) -> None:
                 raise NativeKernelError(f"Building the native word2vec kernel took over {COMPILE_TIMEOUT} s (train "
                                         f"with kernel='xla'). Received: {cxx}") from None
             if done.returncode == 0:
-                os.replace(tmp, target)  # whole or absent: another process may load it at once
+                try:
+                    os.replace(tmp, target)  # whole or absent: another process may load it at once
+                except OSError as e:
+                    raise NativeKernelError(f"The built native word2vec kernel could not be put in place (set "
+                                            f"EMBEDKIT_KERNELS). Received: {target} ({e.strerror})") from None
                 return
         first = next((ln.strip() for ln in done.stderr.splitlines() if "error" in ln), done.stderr.strip()[-200:])
         raise NativeKernelError(f"The native word2vec kernel did not compile with {cxx} (train with kernel='xla'). "

@@ -249,6 +249,15 @@ def test_a_failed_build_is_one_line_and_leaves_nothing(tf, monkeypatch, tmp_path
     assert list((tmp_path / "kernels").iterdir()) == []
 
 
+def test_a_kernels_directory_that_cannot_be_made_is_one_line(tf, monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("EMBEDKIT_KERNELS", str(blocker / "kernels"))
+    with pytest.raises(NativeKernelError, match=r"needs a writable directory .*Received: .*file/kernels"):
+        load_word2vec_ops()
+    assert blocker.read_text() == "not a directory"
+
+
 def test_native_is_refused_under_a_strategy_and_bad_names_in_the_config():
     with pytest.raises(EmbedkitError, match="distributed runs use the XLA update"):
         choose_kernel("native", distributed=True)
