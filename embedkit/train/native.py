@@ -97,35 +97,35 @@ def library_path(tf: Any, cxx: str) -> Path:
 
 
 def _compile(cxx: str, tf: Any, target: Path) -> None:
+    """Build the library at ``target`` through a temporary file renamed into place (:func:`atomic_path`: whole or
+    absent, so another process may load it at once); something other than a file already there is refused."""
+    from embedkit.files.atomic import atomic_path
+
+    if os.path.lexists(target):
+        raise NativeKernelError(f"Expected a built kernel file or nothing at {target} (set EMBEDKIT_KERNELS, or train "
+                                f"with kernel='xla'). Received: something that is not a regular file")
     cflags, lflags = _build_flags(tf)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise NativeKernelError(f"The native word2vec kernel needs a writable directory (set EMBEDKIT_KERNELS, or "
-                                f"train with kernel='xla'). Received: {target.parent} ({e.strerror})") from None
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    base = [cxx, "-std=c++17", "-shared", "-fPIC", "-O3", "-fopenmp-simd", "-w", str(SOURCE), "-o", str(tmp),
-            *cflags, *lflags]
-    try:
-        for extra in (["-march=native"], []):  # a compiler without -march=native builds for its default target
-            try:
-                done = subprocess.run(base[:1] + extra + base[1:], capture_output=True, text=True,
-                                      timeout=COMPILE_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                raise NativeKernelError(f"Building the native word2vec kernel took over {COMPILE_TIMEOUT} s (train "
-                                        f"with kernel='xla'). Received: {cxx}") from None
-            if done.returncode == 0:
+        with atomic_path(target) as tmp:
+            base = [cxx, "-std=c++17", "-shared", "-fPIC", "-O3", "-fopenmp-simd", "-w", str(SOURCE), "-o", str(tmp),
+                    *cflags, *lflags]
+            for extra in (["-march=native"], []):  # a compiler without -march=native builds for its default target
                 try:
-                    os.replace(tmp, target)  # whole or absent: another process may load it at once
-                except OSError as e:
-                    raise NativeKernelError(f"The built native word2vec kernel could not be put in place (set "
-                                            f"EMBEDKIT_KERNELS). Received: {target} ({e.strerror})") from None
-                return
-        first = next((ln.strip() for ln in done.stderr.splitlines() if "error" in ln), done.stderr.strip()[-200:])
-        raise NativeKernelError(f"The native word2vec kernel did not compile with {cxx} (train with kernel='xla'). "
-                                f"Received: {first[:300]}")
-    finally:
-        tmp.unlink(missing_ok=True)
+                    done = subprocess.run(base[:1] + extra + base[1:], capture_output=True, text=True,
+                                          timeout=COMPILE_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    raise NativeKernelError(f"Building the native word2vec kernel took over {COMPILE_TIMEOUT} s "
+                                            f"(train with kernel='xla'). Received: {cxx}") from None
+                if done.returncode == 0 and tmp.is_file():
+                    return
+            first = next((ln.strip() for ln in done.stderr.splitlines() if "error" in ln), done.stderr.strip()[-200:])
+            raise NativeKernelError(f"The native word2vec kernel did not compile with {cxx} (train with "
+                                    f"kernel='xla'). Received: {first[:300]}")
+    except NativeKernelError:
+        raise
+    except EmbedkitError as e:  # the directory cannot be made or written
+        raise NativeKernelError(f"The native word2vec kernel needs a writable directory (set EMBEDKIT_KERNELS, or "
+                                f"train with kernel='xla'). {e}") from None
 
 
 @functools.lru_cache(maxsize=None)

@@ -258,6 +258,24 @@ def test_a_kernels_directory_that_cannot_be_made_is_one_line(tf, monkeypatch, tm
     assert blocker.read_text() == "not a directory"
 
 
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_something_other_than_a_file_where_the_kernel_goes_is_refused_and_kept(tf, monkeypatch, tmp_path, kind):
+    from embedkit.train.native import _compiler, library_path
+
+    monkeypatch.setenv("EMBEDKIT_KERNELS", str(tmp_path / "kernels"))
+    target = library_path(tf, _compiler())
+    target.parent.mkdir()
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+        (target / "mine.txt").write_text("keep")
+    with pytest.raises(NativeKernelError, match="Expected a built kernel file or nothing at"):
+        load_word2vec_ops()
+    assert target.is_fifo() if kind == "fifo" else (target / "mine.txt").read_text() == "keep"
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+
 def test_native_is_refused_under_a_strategy_and_bad_names_in_the_config():
     with pytest.raises(EmbedkitError, match="distributed runs use the XLA update"):
         choose_kernel("native", distributed=True)
