@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from embedkit.train.config import CBOWConfig
+from embedkit.train.config import KERNELS, CBOWConfig
 from embedkit.train.compare import compare_gensim
 
 DEFAULT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "corpora" / "mixed-en.txt.gz"
@@ -40,7 +40,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="rounds (gensim with 2 workers is not deterministic)")
     ap.add_argument("--sg", action="store_true", help="skip-gram (gensim sg=1) instead of CBOW")
     ap.add_argument("--threads", type=int, default=None, help="embedkit's stepping threads (default: the cores, <= 4)")
-    ap.add_argument("--kernel", choices=("auto", "native", "xla"), default="auto",
+    ap.add_argument("--kernel", choices=KERNELS, default="auto",
                     help="embedkit's update: native (compiled, example by example), xla, or auto (native on a CPU)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()

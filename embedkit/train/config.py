@@ -25,12 +25,12 @@ MAX_BATCH_SIZE = 1 << 16
 SCORE_METRICS = ("analogy_accuracy", "ws353", "simlex")
 """The scores ``train_cbow(..., evaluate_each_epoch=True)`` adds to each epoch's logs (higher is better)."""
 EARLY_STOP_METRICS = ("loss", *SCORE_METRICS)
+"""What ``--early-stop`` may watch."""
 KERNELS = ("auto", "native", "xla")
 """``kernel``: how a step updates the tables (:mod:`embedkit.train.native`).
 
 ``native``: the compiled example-by-example loop of gensim, threads stepping at once; ``xla``: the batched XLA
 update (GPUs, ``tf.distribute``); ``auto``: native on a CPU when the kernel builds, else XLA."""
-"""What ``--early-stop`` may watch."""
 
 
 @dataclass
