@@ -86,6 +86,15 @@ Status OpenTable(OpKernelContext* ctx, int input, const char* what, Table* table
   return Status();
 }
 
+// Under a lock on the table's variable: whether no snapshot shares its buffer, and then where its rows are (the
+// buffer a step writes is read under the same shared lock that it holds while writing).
+bool Owned(Table* table) {
+  Tensor* t = table->var->tensor();
+  if (!t->RefCountIsOne()) return false;
+  table->data = t->flat<float>().data();
+  return true;
+}
+
 // Inputs 0 and 1: the input and output tables, of the same width.
 Status OpenTables(OpKernelContext* ctx, Table* in, Table* out) {
   TF_RETURN_IF_ERROR(OpenTable(ctx, 0, "input_table", in));
@@ -195,41 +204,47 @@ class CbowStepsOp : public OpKernel {
     std::vector<float> h(dim), work(dim);
     std::vector<int32> context(2 * w);
     double loss = 0.0, examples = 0.0;
-    {
-      tf_shared_lock lock_in(*in.var->mu());
-      tf_shared_lock lock_out(*out.var->mu());
-      auto context_id = [&](const int32* batch_span, int64_t r, int c) {
-        return batch_span[(r / seg) * (seg + 2 * w) + r % seg + w + offsets[c]];
-      };
-      for (int64_t gi = 0; gi < G; ++gi) {
-        const int32* bsp = sp + gi * U;
-        for (int64_t r = 0; r < B; ++r) {
-          const int64_t ex = gi * B + r;
-          if (r + 1 < B) {
-            const bool* next = mw + (ex + 1) * 2 * w;
-            for (int c = 0; c < 2 * w; ++c)
-              if (next[c]) Prefetch(in.data + static_cast<int64_t>(context_id(bsp, r + 1, c)) * dim, dim);
-            Prefetch(out.data + static_cast<int64_t>(tg[ex + 1]) * dim, dim);
-            for (int64_t j = 0; j < K; ++j) Prefetch(out.data + static_cast<int64_t>(ng[(ex + 1) * K + j]) * dim, dim);
+    for (bool stepped = false; !stepped;) {
+      {
+        tf_shared_lock lock_in(*in.var->mu());
+        tf_shared_lock lock_out(*out.var->mu());
+        if (Owned(&in) && Owned(&out)) {  // checked under the locks the steps hold
+          auto context_id = [&](const int32* batch_span, int64_t r, int c) {
+            return batch_span[(r / seg) * (seg + 2 * w) + r % seg + w + offsets[c]];
+          };
+          for (int64_t gi = 0; gi < G; ++gi) {
+            const int32* bsp = sp + gi * U;
+            for (int64_t r = 0; r < B; ++r) {
+              const int64_t ex = gi * B + r;
+              if (r + 1 < B) {
+                const bool* next = mw + (ex + 1) * 2 * w;
+                for (int c = 0; c < 2 * w; ++c)
+                  if (next[c]) Prefetch(in.data + static_cast<int64_t>(context_id(bsp, r + 1, c)) * dim, dim);
+                Prefetch(out.data + static_cast<int64_t>(tg[ex + 1]) * dim, dim);
+                for (int64_t j = 0; j < K; ++j) Prefetch(out.data + static_cast<int64_t>(ng[(ex + 1) * K + j]) * dim, dim);
+              }
+              const bool* m = mw + ex * 2 * w;
+              int count = 0;
+              for (int c = 0; c < 2 * w; ++c)
+                if (m[c]) context[count++] = context_id(bsp, r, c);
+              if (count == 0) continue;  // no context: no update, not counted (as the XLA update's `real`)
+              std::fill(h.begin(), h.end(), 0.0f);
+              for (int c = 0; c < count; ++c) Axpy(1.0f, in.data + static_cast<int64_t>(context[c]) * dim, h.data(), dim);
+              const float inv = 1.0f / static_cast<float>(count);
+              if (cbow_mean_)
+                for (int i = 0; i < dim; ++i) h[i] *= inv;
+              std::fill(work.begin(), work.end(), 0.0f);
+              loss += NegativeSampling(h.data(), out.data, dim, tg[ex], ng + ex * K, K, al[gi], work.data());
+              if (!cbow_mean_)
+                for (int i = 0; i < dim; ++i) work[i] *= inv;
+              for (int c = 0; c < count; ++c) Axpy(1.0f, work.data(), in.data + static_cast<int64_t>(context[c]) * dim, dim);
+              examples += 1.0;
+            }
           }
-          const bool* m = mw + ex * 2 * w;
-          int count = 0;
-          for (int c = 0; c < 2 * w; ++c)
-            if (m[c]) context[count++] = context_id(bsp, r, c);
-          if (count == 0) continue;  // no context: no update, not counted (as the XLA update's `real`)
-          std::fill(h.begin(), h.end(), 0.0f);
-          for (int c = 0; c < count; ++c) Axpy(1.0f, in.data + static_cast<int64_t>(context[c]) * dim, h.data(), dim);
-          const float inv = 1.0f / static_cast<float>(count);
-          if (cbow_mean_)
-            for (int i = 0; i < dim; ++i) h[i] *= inv;
-          std::fill(work.begin(), work.end(), 0.0f);
-          loss += NegativeSampling(h.data(), out.data, dim, tg[ex], ng + ex * K, K, al[gi], work.data());
-          if (!cbow_mean_)
-            for (int i = 0; i < dim; ++i) work[i] *= inv;
-          for (int c = 0; c < count; ++c) Axpy(1.0f, work.data(), in.data + static_cast<int64_t>(context[c]) * dim, dim);
-          examples += 1.0;
+          stepped = true;
         }
       }
+      if (!stepped) OP_REQUIRES_OK(ctx, OpenTables(ctx, &in, &out));  // a snapshot came meanwhile: copy again
     }
     Tensor* result = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({2}), &result));
@@ -275,23 +290,29 @@ class SgStepsOp : public OpKernel {
     const float* al = alpha.flat<float>().data();
     std::vector<float> work(dim);
     double loss = 0.0, examples = 0.0;
-    {
-      tf_shared_lock lock_in(*in.var->mu());
-      tf_shared_lock lock_out(*out.var->mu());
-      const int64_t n = G * P;
-      for (int64_t ex = 0; ex < n; ++ex) {
-        if (ex + 1 < n && lv[ex + 1]) {
-          Prefetch(in.data + static_cast<int64_t>(cx[ex + 1]) * dim, dim);
-          Prefetch(out.data + static_cast<int64_t>(tg[ex + 1]) * dim, dim);
-          for (int64_t j = 0; j < K; ++j) Prefetch(out.data + static_cast<int64_t>(ng[(ex + 1) * K + j]) * dim, dim);
+    for (bool stepped = false; !stepped;) {
+      {
+        tf_shared_lock lock_in(*in.var->mu());
+        tf_shared_lock lock_out(*out.var->mu());
+        if (Owned(&in) && Owned(&out)) {  // checked under the locks the steps hold
+          const int64_t n = G * P;
+          for (int64_t ex = 0; ex < n; ++ex) {
+            if (ex + 1 < n && lv[ex + 1]) {
+              Prefetch(in.data + static_cast<int64_t>(cx[ex + 1]) * dim, dim);
+              Prefetch(out.data + static_cast<int64_t>(tg[ex + 1]) * dim, dim);
+              for (int64_t j = 0; j < K; ++j) Prefetch(out.data + static_cast<int64_t>(ng[(ex + 1) * K + j]) * dim, dim);
+            }
+            if (!lv[ex]) continue;
+            float* l1 = in.data + static_cast<int64_t>(cx[ex]) * dim;  // the context word's input vector
+            std::fill(work.begin(), work.end(), 0.0f);
+            loss += NegativeSampling(l1, out.data, dim, tg[ex], ng + ex * K, K, al[ex / P], work.data());
+            Axpy(1.0f, work.data(), l1, dim);
+            examples += 1.0;
+          }
+          stepped = true;
         }
-        if (!lv[ex]) continue;
-        float* l1 = in.data + static_cast<int64_t>(cx[ex]) * dim;  // the context word's input vector
-        std::fill(work.begin(), work.end(), 0.0f);
-        loss += NegativeSampling(l1, out.data, dim, tg[ex], ng + ex * K, K, al[ex / P], work.data());
-        Axpy(1.0f, work.data(), l1, dim);
-        examples += 1.0;
       }
+      if (!stepped) OP_REQUIRES_OK(ctx, OpenTables(ctx, &in, &out));  // a snapshot came meanwhile: copy again
     }
     Tensor* result = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({2}), &result));
