@@ -105,6 +105,30 @@ Status OpenTables(OpKernelContext* ctx, Table* in, Table* out) {
   return Status();
 }
 
+// Runs `step(&loss, &examples)` with both tables' rows at in->data / out->data, under the shared locks that
+// Hogwild steps hold (a snapshot taken since OpenTables is copied again first), then writes [loss, examples] as the
+// op's output.
+template <typename Step>
+Status StepLocked(OpKernelContext* ctx, Table* in, Table* out, Step step) {
+  double loss = 0.0, examples = 0.0;
+  for (;;) {
+    {
+      tf_shared_lock lock_in(*in->var->mu());
+      tf_shared_lock lock_out(*out->var->mu());
+      if (Owned(in) && Owned(out)) {  // checked under the locks the steps hold
+        step(&loss, &examples);
+        break;
+      }
+    }
+    TF_RETURN_IF_ERROR(OpenTables(ctx, in, out));  // a snapshot came meanwhile: copy again
+  }
+  Tensor* result = nullptr;
+  TF_RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape({2}), &result));
+  result->flat<double>()(0) = loss;
+  result->flat<double>()(1) = examples;
+  return Status();
+}
+
 Status CheckIds(const Tensor& ids, int64_t rows, const char* what, const char* table) {
   const auto flat = ids.flat<int32>();
   for (int64_t i = 0; i < flat.size(); ++i) {
@@ -203,53 +227,40 @@ class CbowStepsOp : public OpKernel {
     for (int o = 1; o <= w; ++o) offsets.push_back(o);
     std::vector<float> h(dim), work(dim);
     std::vector<int32> context(2 * w);
-    double loss = 0.0, examples = 0.0;
-    for (bool stepped = false; !stepped;) {
-      {
-        tf_shared_lock lock_in(*in.var->mu());
-        tf_shared_lock lock_out(*out.var->mu());
-        if (Owned(&in) && Owned(&out)) {  // checked under the locks the steps hold
-          auto context_id = [&](const int32* batch_span, int64_t r, int c) {
-            return batch_span[(r / seg) * (seg + 2 * w) + r % seg + w + offsets[c]];
-          };
-          for (int64_t gi = 0; gi < G; ++gi) {
-            const int32* bsp = sp + gi * U;
-            for (int64_t r = 0; r < B; ++r) {
-              const int64_t ex = gi * B + r;
-              if (r + 1 < B) {
-                const bool* next = mw + (ex + 1) * 2 * w;
-                for (int c = 0; c < 2 * w; ++c)
-                  if (next[c]) Prefetch(in.data + static_cast<int64_t>(context_id(bsp, r + 1, c)) * dim, dim);
-                Prefetch(out.data + static_cast<int64_t>(tg[ex + 1]) * dim, dim);
-                for (int64_t j = 0; j < K; ++j) Prefetch(out.data + static_cast<int64_t>(ng[(ex + 1) * K + j]) * dim, dim);
-              }
-              const bool* m = mw + ex * 2 * w;
-              int count = 0;
-              for (int c = 0; c < 2 * w; ++c)
-                if (m[c]) context[count++] = context_id(bsp, r, c);
-              if (count == 0) continue;  // no context: no update, not counted (as the XLA update's `real`)
-              std::fill(h.begin(), h.end(), 0.0f);
-              for (int c = 0; c < count; ++c) Axpy(1.0f, in.data + static_cast<int64_t>(context[c]) * dim, h.data(), dim);
-              const float inv = 1.0f / static_cast<float>(count);
-              if (cbow_mean_)
-                for (int i = 0; i < dim; ++i) h[i] *= inv;
-              std::fill(work.begin(), work.end(), 0.0f);
-              loss += NegativeSampling(h.data(), out.data, dim, tg[ex], ng + ex * K, K, al[gi], work.data());
-              if (!cbow_mean_)
-                for (int i = 0; i < dim; ++i) work[i] *= inv;
-              for (int c = 0; c < count; ++c) Axpy(1.0f, work.data(), in.data + static_cast<int64_t>(context[c]) * dim, dim);
-              examples += 1.0;
-            }
+    OP_REQUIRES_OK(ctx, StepLocked(ctx, &in, &out, [&](double* loss, double* examples) {
+      auto context_id = [&](const int32* batch_span, int64_t r, int c) {
+        return batch_span[(r / seg) * (seg + 2 * w) + r % seg + w + offsets[c]];
+      };
+      for (int64_t gi = 0; gi < G; ++gi) {
+        const int32* bsp = sp + gi * U;
+        for (int64_t r = 0; r < B; ++r) {
+          const int64_t ex = gi * B + r;
+          if (r + 1 < B) {
+            const bool* next = mw + (ex + 1) * 2 * w;
+            for (int c = 0; c < 2 * w; ++c)
+              if (next[c]) Prefetch(in.data + static_cast<int64_t>(context_id(bsp, r + 1, c)) * dim, dim);
+            Prefetch(out.data + static_cast<int64_t>(tg[ex + 1]) * dim, dim);
+            for (int64_t j = 0; j < K; ++j) Prefetch(out.data + static_cast<int64_t>(ng[(ex + 1) * K + j]) * dim, dim);
           }
-          stepped = true;
+          const bool* m = mw + ex * 2 * w;
+          int count = 0;
+          for (int c = 0; c < 2 * w; ++c)
+            if (m[c]) context[count++] = context_id(bsp, r, c);
+          if (count == 0) continue;  // no context: no update, not counted (as the XLA update's `real`)
+          std::fill(h.begin(), h.end(), 0.0f);
+          for (int c = 0; c < count; ++c) Axpy(1.0f, in.data + static_cast<int64_t>(context[c]) * dim, h.data(), dim);
+          const float inv = 1.0f / static_cast<float>(count);
+          if (cbow_mean_)
+            for (int i = 0; i < dim; ++i) h[i] *= inv;
+          std::fill(work.begin(), work.end(), 0.0f);
+          *loss += NegativeSampling(h.data(), out.data, dim, tg[ex], ng + ex * K, K, al[gi], work.data());
+          if (!cbow_mean_)
+            for (int i = 0; i < dim; ++i) work[i] *= inv;
+          for (int c = 0; c < count; ++c) Axpy(1.0f, work.data(), in.data + static_cast<int64_t>(context[c]) * dim, dim);
+          *examples += 1.0;
         }
       }
-      if (!stepped) OP_REQUIRES_OK(ctx, OpenTables(ctx, &in, &out));  // a snapshot came meanwhile: copy again
-    }
-    Tensor* result = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({2}), &result));
-    result->flat<double>()(0) = loss;
-    result->flat<double>()(1) = examples;
+    }));
   }
 
  private:
@@ -289,35 +300,22 @@ class SgStepsOp : public OpKernel {
     const bool* lv = live.flat<bool>().data();
     const float* al = alpha.flat<float>().data();
     std::vector<float> work(dim);
-    double loss = 0.0, examples = 0.0;
-    for (bool stepped = false; !stepped;) {
-      {
-        tf_shared_lock lock_in(*in.var->mu());
-        tf_shared_lock lock_out(*out.var->mu());
-        if (Owned(&in) && Owned(&out)) {  // checked under the locks the steps hold
-          const int64_t n = G * P;
-          for (int64_t ex = 0; ex < n; ++ex) {
-            if (ex + 1 < n && lv[ex + 1]) {
-              Prefetch(in.data + static_cast<int64_t>(cx[ex + 1]) * dim, dim);
-              Prefetch(out.data + static_cast<int64_t>(tg[ex + 1]) * dim, dim);
-              for (int64_t j = 0; j < K; ++j) Prefetch(out.data + static_cast<int64_t>(ng[(ex + 1) * K + j]) * dim, dim);
-            }
-            if (!lv[ex]) continue;
-            float* l1 = in.data + static_cast<int64_t>(cx[ex]) * dim;  // the context word's input vector
-            std::fill(work.begin(), work.end(), 0.0f);
-            loss += NegativeSampling(l1, out.data, dim, tg[ex], ng + ex * K, K, al[ex / P], work.data());
-            Axpy(1.0f, work.data(), l1, dim);
-            examples += 1.0;
-          }
-          stepped = true;
+    OP_REQUIRES_OK(ctx, StepLocked(ctx, &in, &out, [&](double* loss, double* examples) {
+      const int64_t n = G * P;
+      for (int64_t ex = 0; ex < n; ++ex) {
+        if (ex + 1 < n && lv[ex + 1]) {
+          Prefetch(in.data + static_cast<int64_t>(cx[ex + 1]) * dim, dim);
+          Prefetch(out.data + static_cast<int64_t>(tg[ex + 1]) * dim, dim);
+          for (int64_t j = 0; j < K; ++j) Prefetch(out.data + static_cast<int64_t>(ng[(ex + 1) * K + j]) * dim, dim);
         }
+        if (!lv[ex]) continue;
+        float* l1 = in.data + static_cast<int64_t>(cx[ex]) * dim;  // the context word's input vector
+        std::fill(work.begin(), work.end(), 0.0f);
+        *loss += NegativeSampling(l1, out.data, dim, tg[ex], ng + ex * K, K, al[ex / P], work.data());
+        Axpy(1.0f, work.data(), l1, dim);
+        *examples += 1.0;
       }
-      if (!stepped) OP_REQUIRES_OK(ctx, OpenTables(ctx, &in, &out));  // a snapshot came meanwhile: copy again
-    }
-    Tensor* result = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({2}), &result));
-    result->flat<double>()(0) = loss;
-    result->flat<double>()(1) = examples;
+    }));
   }
 };
 
